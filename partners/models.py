@@ -1,0 +1,211 @@
+"""Partners (organisations and agreements), joint work, donors, contributions and the regular budget."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from missions.choices import DatePrecision
+from missions.models import Activity, Country, Region
+
+from .choices import (
+    ContributionKind,
+    DonorKind,
+    OrganisationKind,
+    OrganisationRole,
+    PartnershipKind,
+)
+
+
+class Organisation(models.Model):
+    """A body the office works with: UN entity, Council body, regional organisation, association ..."""
+
+    code = models.CharField(max_length=40, unique=True, help_text="Stable code, e.g. the report's org_id.")
+    name_en = models.CharField(max_length=300)
+    acronym = models.CharField(max_length=40, blank=True)
+    name_zh = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=30, choices=OrganisationKind.choices)
+    subkind = models.CharField(max_length=300, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    country = models.ForeignKey(
+        Country,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="organisations",
+        help_text="For a government or a national body.",
+    )
+    notes = models.TextField(blank=True)
+    source_paragraph = models.CharField(max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name_en"]
+
+    def __str__(self) -> str:
+        return f"{self.name_en} ({self.acronym})" if self.acronym else self.name_en
+
+    def clean(self) -> None:
+        if self.parent_id and self.parent_id == self.pk:
+            raise ValidationError({"parent": "An organisation cannot be its own parent."})
+
+
+class Partnership(models.Model):
+    """A formal or working arrangement with a partner, and the work done under it."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="partnerships")
+    kind = models.CharField(max_length=25, choices=PartnershipKind.choices)
+    title = models.CharField(max_length=300, blank=True)
+    took_effect_on = models.DateField(null=True, blank=True)
+    date_precision = models.CharField(max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    areas = models.TextField(blank=True, help_text="What the arrangement covers.")
+    activities = models.ManyToManyField(Activity, blank=True, related_name="partnerships")
+    source_paragraph = models.CharField(max_length=100, blank=True)
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organisation__name_en", "took_effect_on"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.get_kind_display()}"
+
+
+class ActivityOrganisation(models.Model):
+    """An organisation's role in an activity: co-organiser, host, funder, participant ..."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="organisation_roles")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="activity_roles")
+    role = models.CharField(max_length=20, choices=OrganisationRole.choices)
+    notes = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["activity", "role", "organisation__name_en"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "organisation", "role"], name="activityorg_unique_role"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.get_role_display()})"
+
+
+class Donor(models.Model):
+    """A government or an organisation that funds the office's work."""
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=15, choices=DonorKind.choices)
+    country = models.ForeignKey(
+        Country, null=True, blank=True, on_delete=models.PROTECT, related_name="donors"
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="donors"
+    )
+    annex_row = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Row in the report's annex."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["annex_row", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind=DonorKind.STATE, country__isnull=False, organisation__isnull=True)
+                    | models.Q(
+                        kind=DonorKind.ORGANISATION,
+                        country__isnull=True,
+                        organisation__isnull=False,
+                    )
+                ),
+                name="donor_is_state_xor_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contribution(models.Model):
+    """A donor's pledge, commitment or payment, for a year, in a currency.
+
+    Unpaid pledges are derived (pledged minus paid), never typed.
+    """
+
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="contributions")
+    kind = models.CharField(max_length=20, choices=ContributionKind.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217 code.")
+    year = models.PositiveSmallIntegerField(help_text="The year the contribution counts for.")
+    date = models.DateField(null=True, blank=True)
+    pledge = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        help_text="For a payment: the pledge it pays.",
+    )
+    earmark = models.CharField(max_length=300, blank=True)
+    earmark_region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    earmark_activity = models.ForeignKey(
+        Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="contributions"
+    )
+    reference = models.CharField(
+        max_length=60, unique=True, null=True, blank=True, help_text="Stable import key."
+    )
+    source = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["donor", "year", "date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=Decimal("0")),
+                name="contribution_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"),
+                name="contribution_currency_iso4217",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(year__gte=1950, year__lte=2100), name="contribution_year_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        amount = f"{self.currency} {self.amount:,.0f}"
+        return f"{self.donor} · {self.get_kind_display()} · {amount} ({self.year})"
+
+
+class RegularBudgetAllocation(models.Model):
+    """The office's regular-budget allocation for a year (para 69: about USD 1 million a year)."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    is_approximate = models.BooleanField(default=False)
+    source = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=Decimal("0")), name="budget_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.currency} {self.amount:,.0f}"

@@ -1,0 +1,134 @@
+"""Report schedules, generated reports, their files and their deliveries."""
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from missions.models import Country, Region
+
+from ..choices import Frequency, ReportFormat, RunStatus, ScopeKind
+from .indicators import IndicatorValue
+
+
+class ReportSchedule(models.Model):
+    """What a manager receives, how often, about which period and scope, in which formats."""
+
+    name = models.CharField(max_length=200, unique=True)
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="report_schedules")
+    extra_addresses = models.TextField(blank=True, help_text="More e-mail addresses, one per line.")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.YEARLY)
+    cron = models.CharField(max_length=100, blank=True, help_text="For the cron frequency, e.g. '0 6 1 * *'.")
+    scope_kind = models.CharField(max_length=10, choices=ScopeKind.choices, default=ScopeKind.GLOBAL)
+    scope_region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    scope_country = models.ForeignKey(
+        Country, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    formats = models.JSONField(default=list, help_text="Any of pdf, xlsx, html.")
+    is_active = models.BooleanField(default=True)
+    next_run_at = models.DateTimeField(help_text="When the next report is due.")
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Report(models.Model):
+    """One generated report: its period, scope, status and the snapshots it used."""
+
+    schedule = models.ForeignKey(
+        ReportSchedule,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        help_text="Empty for a report made on demand.",
+    )
+    title = models.CharField(max_length=300)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    scope_kind = models.CharField(max_length=10, choices=ScopeKind.choices, default=ScopeKind.GLOBAL)
+    scope_region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    scope_country = models.ForeignKey(
+        Country, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    formats = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    indicator_values = models.ManyToManyField(IndicatorValue, blank=True, related_name="reports")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="report_period_ordered",
+            ),
+            # A schedule produces one report per period, however many dispatchers run.
+            models.UniqueConstraint(
+                fields=["schedule", "period_start", "period_end"],
+                condition=models.Q(schedule__isnull=False),
+                name="report_unique_schedule_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.period_start}–{self.period_end})"
+
+
+class ReportFile(models.Model):
+    """A rendered file of a report, with its checksum."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="files")
+    format = models.CharField(max_length=5, choices=ReportFormat.choices)
+    file = models.FileField(upload_to="reports/%Y/%m/")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "format"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "format"], name="reportfile_unique_format"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} · {self.get_format_display()}"
+
+
+class Delivery(models.Model):
+    """One e-mail of a report to one recipient, with its outcome."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="deliveries")
+    address = models.EmailField()
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["report", "address"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["report", "address"], name="delivery_unique_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} → {self.address} ({self.get_status_display()})"

@@ -1,0 +1,37 @@
+"""Shared fixtures. Tests marked ``services`` need the real PostgreSQL and Redis."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from tests.factories import UserFactory
+
+SERVICES_AVAILABLE = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if SERVICES_AVAILABLE:
+        return
+    skip = pytest.mark.skip(
+        reason="needs the real PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (.ci/run does)"
+    )
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def officer(db):  # type: ignore[no-untyped-def]
+    """A staff user with every model permission of the three apps (no object-level limits)."""
+    user = UserFactory.create(username="officer", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["missions", "partners", "reports"])
+    )
+    return user
+
+
+@pytest.fixture
+def officer_client(client, officer):  # type: ignore[no-untyped-def]
+    client.force_login(officer)
+    return client
