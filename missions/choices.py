@@ -58,6 +58,9 @@ class Qualifier(models.TextChoices):
 
 
 class ActivityKind(models.TextChoices):
+    # The report lists the countries it assisted directly without always saying how (para 15):
+    # this kind records that fact without inventing a mission.
+    DIRECT_ASSISTANCE = "direct_assistance", "Direct technical assistance (form not stated)"
     MISSION = "mission", "Technical-assistance mission"
     VIDEO_CONFERENCE = "video_conference", "Video conference"
     CTC_REPORT_SUPPORT = "ctc_report_support", "Support for a report to the CTC"
@@ -74,6 +77,7 @@ class ActivityKind(models.TextChoices):
 # Kinds that count as direct assistance to a country (para 9: missions, video conferences,
 # visits of national officials to the office); workshops are indirect assistance.
 DIRECT_ASSISTANCE_KINDS = (
+    ActivityKind.DIRECT_ASSISTANCE,
     ActivityKind.MISSION,
     ActivityKind.VIDEO_CONFERENCE,
     ActivityKind.CTC_REPORT_SUPPORT,

@@ -1,0 +1,1 @@
+"""Admin for activities (registered on import)."""

@@ -1,0 +1,1 @@
+"""Admin for legal (registered on import)."""

@@ -1,0 +1,1 @@
+"""Admin for reference (registered on import)."""

@@ -1,0 +1,1 @@
+"""Admin for tools (registered on import)."""
