@@ -1,0 +1,1 @@
+"""Admin for indicator definitions, published figures and snapshots."""

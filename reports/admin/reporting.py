@@ -1,0 +1,1 @@
+"""Admin for report schedules, generated reports and deliveries."""

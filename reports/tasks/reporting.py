@@ -1,0 +1,1 @@
+"""Celery tasks that dispatch, render and deliver scheduled reports."""
