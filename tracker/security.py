@@ -53,7 +53,13 @@ class LockoutModelBackend(ModelBackend):
     web process; a successful login clears them.
     """
 
-    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any) -> Any:
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         from .models import LoginFailure
 
         if username is None:
