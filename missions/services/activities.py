@@ -1,0 +1,375 @@
+"""Every write of the office's work: activities with their countries, participants and outcomes,
+and the action plans and follow-up requests that missions lead to.
+
+Admin, API and imports call these functions; they validate every object (``full_clean``) before
+writing anything, write inside one transaction, and leave history rows carrying actor and reason.
+Sets (countries, participations, outcomes) are replaced by difference: rows that stay the same
+are not touched, so repeating a call changes nothing and writes no history.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from tracker.history import change_context
+
+from ..choices import ActivityKind, CountryRole, FollowUpStatus
+from ..models import (
+    ActionPlan,
+    Activity,
+    ActivityCountry,
+    Country,
+    FollowUpRequest,
+    OutcomeDocument,
+    Participation,
+)
+
+__all__ = [
+    "country_by_code",
+    "create_action_plan",
+    "create_activity",
+    "create_follow_up_request",
+    "delete_action_plan",
+    "delete_activity",
+    "delete_follow_up_request",
+    "set_follow_up_status",
+    "update_action_plan",
+    "update_activity",
+    "update_follow_up_request",
+]
+
+CountryInput = tuple[Country | str, str]
+
+# Fields a caller may set on an activity (kind is an argument of its own when creating).
+_ACTIVITY_FIELDS = frozenset(
+    name
+    for field in Activity._meta.concrete_fields
+    if field.name not in {"id", "created_at", "updated_at"}
+    for name in {field.name, field.attname}
+)
+_PARTICIPATION_FIELDS = frozenset({"role", "count", "count_qualifier", "trained", "briefed", "notes"})
+_OUTCOME_FIELDS = frozenset({"kind", "title", "symbol", "adopted_on", "summary"})
+_ACTION_PLAN_FIELDS = frozenset({"country", "title", "status", "adopted_on", "notes", "mission"})
+_FOLLOW_UP_FIELDS = frozenset(
+    {"mission", "country", "kind", "status", "requested_on", "description", "fulfilled_by"}
+)
+
+
+# --- Small helpers -------------------------------------------------------------------------
+def country_by_code(code: str, *, field: str = "countries") -> Country:
+    """The country with this ISO 3166 alpha-3 (or alpha-2) code; ValidationError naming ``field``."""
+    normalized = (code or "").strip().upper()
+    lookup = {"iso3": normalized} if len(normalized) == 3 else {"iso2": normalized}
+    try:
+        return Country.objects.get(**lookup)
+    except Country.DoesNotExist:
+        raise ValidationError({field: f"Unknown country code '{code}'."}) from None
+
+
+def _refuse_unknown(fields: Iterable[str], allowed: frozenset[str], what: str) -> None:
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise ValidationError({name: f"{what} has no field '{name}'." for name in unknown})
+
+
+def _messages(error: ValidationError) -> list[str]:
+    """Flatten a model's ValidationError into 'field: message' lines."""
+    if hasattr(error, "error_dict"):
+        return [
+            f"{name}: {message}" if name != "__all__" else message
+            for name, errors in error.message_dict.items()
+            for message in errors
+        ]
+    return list(error.messages)
+
+
+def _differs(obj: models.Model, values: Mapping[str, Any]) -> bool:
+    return any(getattr(obj, name) != value for name, value in values.items())
+
+
+def _assign(obj: models.Model, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(obj, name, value)
+
+
+# --- Child sets ----------------------------------------------------------------------------
+def _resolve_countries(countries: Iterable[CountryInput]) -> list[tuple[Country, str]]:
+    resolved: list[tuple[Country, str]] = []
+    seen: set[tuple[int, str]] = set()
+    for item in countries:
+        try:
+            country, role = item
+        except (TypeError, ValueError):
+            raise ValidationError({"countries": f"Expected (country, role), got {item!r}."}) from None
+        if isinstance(country, str):
+            country = country_by_code(country)
+        if not isinstance(country, Country) or country.pk is None:
+            raise ValidationError({"countries": f"Not a stored country: {country!r}."})
+        if role not in CountryRole.values:
+            roles = ", ".join(CountryRole.values)
+            raise ValidationError({"countries": f"Unknown role '{role}' for {country}; use one of {roles}."})
+        if (country.pk, role) in seen:
+            raise ValidationError({"countries": f"{country} appears twice as {role}."})
+        seen.add((country.pk, role))
+        resolved.append((country, role))
+    return resolved
+
+
+def _build_rows(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    model: type[models.Model],
+    allowed: frozenset[str],
+    key: tuple[str, ...],
+    field: str,
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Validate dict rows of a child model (without the activity) and key them naturally."""
+    built: dict[tuple[Any, ...], dict[str, Any]] = {}
+    errors: list[str] = []
+    for position, row in enumerate(rows, start=1):
+        unknown = sorted(set(row) - allowed)
+        if unknown:
+            errors.append(f"Row {position}: unknown field(s) {', '.join(unknown)}.")
+            continue
+        candidate = model(**row)
+        try:
+            candidate.full_clean(exclude=["activity"], validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            errors.extend(f"Row {position}: {message}" for message in _messages(error))
+            continue
+        values = {name: getattr(candidate, name) for name in allowed}
+        natural_key = tuple(values[name] for name in key)
+        if natural_key in built:
+            errors.append(f"Row {position}: {' / '.join(str(part) for part in natural_key)} appears twice.")
+            continue
+        built[natural_key] = values
+    if errors:
+        raise ValidationError({field: errors})
+    return built
+
+
+def _participation_rows(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    built = _build_rows(
+        rows, model=Participation, allowed=_PARTICIPATION_FIELDS, key=("role",), field="participations"
+    )
+    for values in built.values():
+        for part in ("trained", "briefed"):
+            if values[part] is not None and values["count"] is not None and values[part] > values["count"]:
+                message = f"more {part} ({values[part]}) than took part ({values['count']})"
+                raise ValidationError({"participations": f"{values['role']}: {message}."})
+    return built
+
+
+def _outcome_rows(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return _build_rows(
+        rows, model=OutcomeDocument, allowed=_OUTCOME_FIELDS, key=("kind", "title"), field="outcomes"
+    )
+
+
+def _sync_countries(activity: Activity, countries: list[tuple[Country, str]]) -> None:
+    existing = {(row.country_id, row.role): row for row in activity.country_roles.all()}
+    wanted = {(country.pk, role): country for country, role in countries}
+    for key, row in existing.items():
+        if key not in wanted:
+            row.delete()
+    for (country_id, role), country in wanted.items():
+        if (country_id, role) not in existing:
+            row = ActivityCountry(activity=activity, country=country, role=role)
+            row.full_clean()
+            row.save()
+
+
+def _sync_rows(
+    activity: Activity,
+    manager: Any,
+    model: type[models.Model],
+    rows: dict[tuple[Any, ...], dict[str, Any]],
+    key: tuple[str, ...],
+) -> None:
+    existing = {tuple(getattr(obj, name) for name in key): obj for obj in manager.all()}
+    for natural_key, obj in existing.items():
+        if natural_key not in rows:
+            obj.delete()
+    for natural_key, values in rows.items():
+        obj = existing.get(natural_key)
+        if obj is None:
+            obj = model(activity=activity, **values)
+        elif not _differs(obj, values):
+            continue
+        else:
+            _assign(obj, values)
+        obj.full_clean()
+        obj.save()
+
+
+def _check_activity(activity: Activity) -> None:
+    activity.full_clean(validate_unique=True)
+    if (
+        activity.follow_up_of_id is not None
+        and activity.pk is not None
+        and activity.follow_up_of_id == activity.pk
+    ):
+        raise ValidationError({"follow_up_of": "An activity cannot be a follow-up of itself."})
+
+
+# --- Activities ----------------------------------------------------------------------------
+def create_activity(
+    *,
+    actor: Any,
+    reason: str,
+    kind: str,
+    countries: Iterable[CountryInput] = (),
+    participations: Iterable[Mapping[str, Any]] = (),
+    outcomes: Iterable[Mapping[str, Any]] = (),
+    **fields: Any,
+) -> Activity:
+    """Create an activity of ``kind`` with its countries (country, role), participations and outcomes."""
+    _refuse_unknown(fields, _ACTIVITY_FIELDS - {"kind"}, "An activity")
+    country_rows = _resolve_countries(countries)
+    participation_rows = _participation_rows(participations)
+    outcome_rows = _outcome_rows(outcomes)
+    activity = Activity(kind=kind, **fields)
+    _check_activity(activity)
+    with transaction.atomic(), change_context(actor=actor, reason=reason):
+        activity.save()
+        _sync_countries(activity, country_rows)
+        _sync_rows(activity, activity.participations, Participation, participation_rows, ("role",))
+        _sync_rows(activity, activity.outcomes, OutcomeDocument, outcome_rows, ("kind", "title"))
+    return activity
+
+
+def update_activity(
+    *,
+    actor: Any,
+    reason: str,
+    activity: Activity,
+    countries: Iterable[CountryInput] | None = None,
+    participations: Iterable[Mapping[str, Any]] | None = None,
+    outcomes: Iterable[Mapping[str, Any]] | None = None,
+    **fields: Any,
+) -> Activity:
+    """Change an activity's fields; a given set (countries, participations, outcomes) replaces the stored one.
+
+    None leaves a set unchanged. Only what differs is written, so a repeated call writes nothing.
+    Returns the stored activity (always an ``Activity``, even when a proxy instance is passed,
+    because history is kept on the concrete model).
+    """
+    _refuse_unknown(fields, _ACTIVITY_FIELDS, "An activity")
+    country_rows = _resolve_countries(countries) if countries is not None else None
+    participation_rows = _participation_rows(participations) if participations is not None else None
+    outcome_rows = _outcome_rows(outcomes) if outcomes is not None else None
+    with transaction.atomic(), change_context(actor=actor, reason=reason):
+        current = Activity.objects.select_for_update().get(pk=activity.pk)
+        changed = _differs(current, fields)
+        _assign(current, fields)
+        _check_activity(current)
+        if changed:
+            current.save()
+        if country_rows is not None:
+            _sync_countries(current, country_rows)
+        if participation_rows is not None:
+            _sync_rows(current, current.participations, Participation, participation_rows, ("role",))
+        if outcome_rows is not None:
+            _sync_rows(current, current.outcomes, OutcomeDocument, outcome_rows, ("kind", "title"))
+    return current
+
+
+def delete_activity(*, actor: Any, reason: str, activity: Activity) -> None:
+    """Delete an activity with its countries, participations and outcomes (history keeps them)."""
+    with transaction.atomic(), change_context(actor=actor, reason=reason):
+        current = Activity.objects.get(pk=activity.pk)
+        for child in [*current.country_roles.all(), *current.participations.all(), *current.outcomes.all()]:
+            child.delete()
+        current.delete()
+
+
+# --- Action plans and follow-up requests ------------------------------------------------------
+def _require_mission(mission: Activity | None) -> Activity:
+    if mission is None:
+        raise ValidationError({"mission": "This needs the technical-assistance mission it follows."})
+    if mission.kind != ActivityKind.MISSION:
+        raise ValidationError({"mission": f"'{mission}' is not a technical-assistance mission."})
+    return mission
+
+
+def _save(obj: models.Model, *, actor: Any, reason: str) -> None:
+    obj.full_clean()
+    with transaction.atomic(), change_context(actor=actor, reason=reason):
+        obj.save()
+
+
+def create_action_plan(
+    *, actor: Any, reason: str, mission: Activity | None, country: Country, title: str, **fields: Any
+) -> ActionPlan:
+    """An action plan a country drew up after a technical-assistance mission."""
+    _refuse_unknown(fields, _ACTION_PLAN_FIELDS, "An action plan")
+    plan = ActionPlan(mission=_require_mission(mission), country=country, title=title, **fields)
+    _save(plan, actor=actor, reason=reason)
+    return plan
+
+
+def update_action_plan(*, actor: Any, reason: str, action_plan: ActionPlan, **fields: Any) -> ActionPlan:
+    _refuse_unknown(fields, _ACTION_PLAN_FIELDS, "An action plan")
+    if "mission" in fields:
+        _require_mission(fields["mission"])
+    if _differs(action_plan, fields):
+        _assign(action_plan, fields)
+        _save(action_plan, actor=actor, reason=reason)
+    return action_plan
+
+
+def delete_action_plan(*, actor: Any, reason: str, action_plan: ActionPlan) -> None:
+    with transaction.atomic(), change_context(actor=actor, reason=reason):
+        action_plan.delete()
+
+
+def create_follow_up_request(
+    *, actor: Any, reason: str, mission: Activity | None, country: Country, kind: str, **fields: Any
+) -> FollowUpRequest:
+    """A country's request for more specialised help after a mission (legislative drafting, training ...)."""
+    _refuse_unknown(fields, _FOLLOW_UP_FIELDS, "A follow-up request")
+    request = FollowUpRequest(mission=_require_mission(mission), country=country, kind=kind, **fields)
+    _save(request, actor=actor, reason=reason)
+    return request
+
+
+def update_follow_up_request(
+    *, actor: Any, reason: str, follow_up_request: FollowUpRequest, **fields: Any
+) -> FollowUpRequest:
+    _refuse_unknown(fields, _FOLLOW_UP_FIELDS, "A follow-up request")
+    if "mission" in fields:
+        _require_mission(fields["mission"])
+    if _differs(follow_up_request, fields):
+        _assign(follow_up_request, fields)
+        _save(follow_up_request, actor=actor, reason=reason)
+    return follow_up_request
+
+
+def set_follow_up_status(
+    *,
+    actor: Any,
+    reason: str,
+    follow_up_request: FollowUpRequest,
+    status: str,
+    fulfilled_by: Activity | None = None,
+) -> FollowUpRequest:
+    """Move a follow-up request to ``status``; a completed request may name the activity that fulfilled it."""
+    if status not in FollowUpStatus.values:
+        raise ValidationError(
+            {"status": f"Unknown status '{status}'; use one of {', '.join(FollowUpStatus.values)}."}
+        )
+    if fulfilled_by is not None and status != FollowUpStatus.COMPLETED:
+        raise ValidationError(
+            {"fulfilled_by": "Only a completed request names the activity that fulfilled it."}
+        )
+    fields: dict[str, Any] = {"status": status}
+    if fulfilled_by is not None:
+        fields["fulfilled_by"] = fulfilled_by
+    return update_follow_up_request(actor=actor, reason=reason, follow_up_request=follow_up_request, **fields)
+
+
+def delete_follow_up_request(*, actor: Any, reason: str, follow_up_request: FollowUpRequest) -> None:
+    with transaction.atomic(), change_context(actor=actor, reason=reason):
+        follow_up_request.delete()
