@@ -1,0 +1,19 @@
+"""Export every record, with its history, to one portable file (see tracker/backup.py)."""
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from tracker.backup import export_data
+
+
+class Command(BaseCommand):
+    help = "Write all of tracker's data, history included, to a gzipped JSON backup file."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("output", type=Path, help="e.g. var/backup-2026-11-27.json.gz")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        summary = export_data(options["output"])
+        self.stdout.write(f"Wrote {summary.total} rows of {len(summary.counts)} models to {summary.path}.")
