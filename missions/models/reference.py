@@ -1,5 +1,7 @@
 """Reference data: regions, countries and the universal counter-terrorism instruments."""
 
+import datetime
+
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -29,6 +31,23 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CountryQuerySet(models.QuerySet["Country"]):
+    def in_region(self, region: Region) -> "CountryQuerySet":
+        """Countries of a region of any kind: M49 region, sub-region or intermediate region
+        (through the country's M49 links) or the office's field region (Country.field_region).
+        A GPML mentor region has no member countries in any source, so it matches none."""
+        return self.filter(
+            models.Q(m49_region=region)
+            | models.Q(m49_subregion=region)
+            | models.Q(m49_intermediate_region=region)
+            | models.Q(field_region=region)
+        )
+
+    def un_members_at(self, as_of: datetime.date) -> "CountryQuerySet":
+        """UN member states on ``as_of`` (admitted on or before that date)."""
+        return self.filter(is_un_member=True, un_admission_date__lte=as_of)
 
 
 class Country(models.Model):
@@ -62,6 +81,15 @@ class Country(models.Model):
         related_name="+",
         limit_choices_to={"kind": RegionKind.M49_SUBREGION},
     )
+    m49_intermediate_region = models.ForeignKey(
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": RegionKind.M49_INTERMEDIATE},
+        help_text="UN M49 intermediate region, where M49 defines one (e.g. Western Africa).",
+    )
     field_region = models.ForeignKey(
         Region,
         null=True,
@@ -73,6 +101,8 @@ class Country(models.Model):
     )
     source = models.CharField(max_length=300, blank=True)
     history = HistoricalRecords()
+
+    objects = CountryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name_en"]
