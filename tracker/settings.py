@@ -213,20 +213,73 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissions"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "tracker.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # browsers; enforces CSRF
     ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "tracker.api.permissions.TokenScope",
+        "tracker.api.permissions.ModelPermissions",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "tracker.api.pagination.ApiCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+        "tracker.api.renderers.CSVRenderer",
+        "tracker.api.renderers.XLSXRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["tracker.api.parsers.SafeJSONParser"],
+    "EXCEPTION_HANDLER": "tracker.api.exceptions.problem_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.throttling.TokenRateThrottle"],
+    # Per token (per user for sessions). Counted in the default cache: per process unless
+    # CACHES points at a shared cache such as Redis.
+    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "600/minute")},
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "tracker API",
-    "DESCRIPTION": "Records and impact of a UN office's counter-terrorism legal assistance.",
+    "DESCRIPTION": (
+        "Records and impact of a UN office's counter-terrorism legal assistance. "
+        "Authenticate with `Authorization: Bearer <token>` (tokens are issued in the admin). "
+        "Lists are cursor-paginated (`page_size` up to 500) and filter by `updated_since` for "
+        "incremental synchronisation; `?format=csv` or `?format=xlsx` gives spreadsheets. "
+        "Errors are application/problem+json (RFC 9457). Updates and deletes need `If-Match` "
+        "with the object's ETag; creates accept an `Idempotency-Key`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tracker.api.schema.add_problems",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "QualifierEnum": "missions.choices.Qualifier",
+        "DatePrecisionEnum": "missions.choices.DatePrecision",
+        "ReportFormatEnum": "reports.choices.ReportFormat",
+        "ActivityKindEnum": "missions.choices.ActivityKind",
+        "ActivityStatusEnum": "missions.choices.ActivityStatus",
+        "ToolStatusEnum": "missions.choices.ToolStatus",
+        "ActionPlanStatusEnum": "missions.choices.ActionPlanStatus",
+        "FollowUpKindEnum": "missions.choices.FollowUpKind",
+        "FollowUpStatusEnum": "missions.choices.FollowUpStatus",
+        "OutcomeKindEnum": "missions.choices.OutcomeKind",
+        "RegionKindEnum": "missions.choices.RegionKind",
+        "LegislationKindEnum": "missions.choices.LegislationKind",
+        "OrganisationKindEnum": "partners.choices.OrganisationKind",
+        "PartnershipKindEnum": "partners.choices.PartnershipKind",
+        "ContributionKindEnum": "partners.choices.ContributionKind",
+        "DonorKindEnum": "partners.choices.DonorKind",
+        "RunStatusEnum": "reports.choices.RunStatus",
+    },
 }
 
 LOGGING = {

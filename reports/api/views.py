@@ -1,0 +1,73 @@
+"""Viewsets of the reports resources."""
+
+from typing import Any
+
+from django.db.models import Prefetch
+
+from tracker.api.viewsets import ApiModelViewSet, ApiReadCreateViewSet, ApiReadOnlyViewSet
+
+from .. import filtersets
+from ..models import IndicatorDefinition, IndicatorValue, PublishedFigure, Report, ReportFile, ReportSchedule
+from . import serializers
+
+
+class IndicatorDefinitionViewSet(ApiModelViewSet):
+    """Indicator definitions: what is measured, in which unit, from which paragraph."""
+
+    queryset = IndicatorDefinition.objects.all()
+    serializer_class = serializers.IndicatorDefinitionSerializer
+    filterset_class = filtersets.IndicatorDefinitionFilterSet
+    search_fields = ["code", "name", "description"]
+    ordering_fields = ["id", "code", "display_order"]
+    ordering = ["id"]
+
+
+class IndicatorValueViewSet(ApiReadOnlyViewSet):
+    """Computed indicator values per period or reference date and scope (read-only: computed)."""
+
+    queryset = IndicatorValue.objects.select_related("indicator", "scope_region", "scope_country")
+    serializer_class = serializers.IndicatorValueSerializer
+    filterset_class = filtersets.IndicatorValueFilterSet
+    search_fields = ["indicator__code", "scope_key"]
+    ordering_fields = ["id", "computed_at", "period_start", "reference_date"]
+    ordering = ["id"]
+
+
+class PublishedFigureViewSet(ApiReadOnlyViewSet):
+    """Figures the office published (e.g. in E/CN.15/2007/9), beside the computed values."""
+
+    queryset = PublishedFigure.objects.select_related("indicator")
+    serializer_class = serializers.PublishedFigureSerializer
+    filterset_class = filtersets.PublishedFigureFilterSet
+    search_fields = ["figure_id", "meaning"]
+    ordering_fields = ["id", "figure_id"]
+    ordering = ["id"]
+
+
+class ReportScheduleViewSet(ApiReadCreateViewSet):
+    """Report schedules: read, and create (changes are made in the admin)."""
+
+    queryset = ReportSchedule.objects.select_related("scope_region", "scope_country").prefetch_related(
+        "recipients"
+    )
+    serializer_class = serializers.ReportScheduleSerializer
+    filterset_class = filtersets.ReportScheduleFilterSet
+    search_fields = ["name"]
+    ordering_fields = ["id", "name", "next_run_at"]
+    ordering = ["id"]
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "reason": self.reason()}
+
+
+class ReportViewSet(ApiReadOnlyViewSet):
+    """Generated reports with links to download their files (read-only)."""
+
+    queryset = Report.objects.select_related("scope_region", "scope_country").prefetch_related(
+        Prefetch("files", queryset=ReportFile.objects.order_by("format"))
+    )
+    serializer_class = serializers.ReportSerializer
+    filterset_class = filtersets.ReportFilterSet
+    search_fields = ["title"]
+    ordering_fields = ["id", "created_at", "period_start"]
+    ordering = ["id"]

@@ -1,0 +1,1 @@
+"""The REST API's shared parts: tokens, permissions, errors, pagination, ETags, idempotency."""

@@ -1,0 +1,47 @@
+"""Who may do what: the token's scopes, then Django's model permissions.
+
+Object-level access (issue 8) plugs into ``tracker.api.scoping.scope_queryset``, which every
+viewset's ``get_queryset`` calls.
+"""
+
+from typing import Any
+
+from rest_framework import permissions
+from rest_framework.request import Request
+
+from tracker.models import ApiToken
+
+
+def token_scopes(request: Request) -> frozenset[str] | None:
+    """The scopes of the request's token, or None for a session (browser) user."""
+    auth = getattr(request, "auth", None)
+    return auth.account.scopes if isinstance(auth, ApiToken) else None
+
+
+class TokenScope(permissions.BasePermission):
+    """A token needs the read scope to read and the write scope to write."""
+
+    message = "Your token's scopes do not allow this request."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        scopes = token_scopes(request)
+        if scopes is None:
+            return True
+        needed = "read" if request.method in permissions.SAFE_METHODS else "write"
+        if needed == "read":
+            return bool(scopes & {"read", "write"})
+        return needed in scopes
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Django's model permissions, and the view permission to read (DRF's default does not check it)."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+DEFAULT_PERMISSIONS = [permissions.IsAuthenticated, TokenScope, ModelPermissions]

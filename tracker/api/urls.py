@@ -1,0 +1,26 @@
+"""/api/v1/: every resource, the OpenAPI schema and its documentation (served locally, no CDN)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+from . import schema  # noqa: F401 -- registers the token scheme with drf-spectacular
+from .root import ApiRootView
+
+urlpatterns = [
+    path("", ApiRootView.as_view(), name="api-root"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        name="api-docs",
+    ),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        name="api-redoc",
+    ),
+    path("", include("missions.api.urls")),
+    path("", include("partners.api.urls")),
+    path("", include("reports.api.urls")),
+]

@@ -1,0 +1,121 @@
+"""The base viewset every resource uses.
+
+It adds, to DRF's ModelViewSet: the scoping hook, ETags (If-None-Match on reads, If-Match
+required on updates and deletes), Idempotency-Key on creates, history with actor and reason
+on every write, and JSON problem bodies whatever format was asked for.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from rest_framework import mixins, status, viewsets
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from tracker.history import change_context
+
+from .etags import check_if_match, etag_of, matches_if_none_match
+from .idempotency import idempotent
+from .scoping import scope_queryset
+
+
+class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Lists and single objects, scoped, with ETags."""
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return scope_queryset(self.request, super().get_queryset())
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        data = self.get_serializer(instance).data
+        etag = etag_of(data)
+        if matches_if_none_match(request, etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(data, headers={"ETag": etag})
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        # Errors are always problem+json, even when the client asked for CSV or XLSX.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = response.get("Content-Type", "application/problem+json")
+        return response
+
+    def reason(self) -> str:
+        token = getattr(self.request, "auth", None)
+        via = f"token {token.prefix}" if token is not None and hasattr(token, "prefix") else "session"
+        return f"API {self.request.method} {self.request.path} ({via})"[:100]
+
+
+class ApiCreateMixin(mixins.CreateModelMixin):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)  # type: ignore[attr-defined]  # GenericAPIView
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic(), change_context(actor=request.user, reason=self.reason()):  # type: ignore[attr-defined]
+            self.perform_create(serializer)  # type: ignore[misc]  # a GenericAPIView at run time
+        instance = serializer.instance
+        fresh = self.get_serializer(self._reload(instance)).data  # type: ignore[attr-defined]
+        headers = {"ETag": etag_of(fresh), "Location": f"{request.path.rstrip('/')}/{instance.pk}/"}
+        return Response(fresh, status=status.HTTP_201_CREATED, headers=headers)
+
+    def _reload(self, instance: Model) -> Model:
+        """Re-read through the viewset's queryset, so the response matches a later GET (and its ETag)."""
+        queryset = self.filter_queryset_for_reload()
+        return queryset.get(pk=instance.pk)
+
+    def filter_queryset_for_reload(self) -> QuerySet[Any]:
+        return type(self).queryset.all()  # type: ignore[attr-defined,union-attr]  # set on every viewset
+
+
+class ApiWriteMixin(ApiCreateMixin):
+    """Updates and deletes need If-Match with the current ETag (428 without, 412 when stale)."""
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        with transaction.atomic():
+            instance = self._locked_object()
+            check_if_match(request, etag_of(self.get_serializer(instance).data))  # type: ignore[attr-defined]
+            serializer = self.get_serializer(instance, data=request.data, partial=partial)  # type: ignore[attr-defined]
+            serializer.is_valid(raise_exception=True)
+            with change_context(actor=request.user, reason=self.reason()):  # type: ignore[attr-defined]
+                self.perform_update(serializer)
+        fresh = self.get_serializer(self._reload(serializer.instance)).data  # type: ignore[attr-defined]
+        return Response(fresh, headers={"ETag": etag_of(fresh)})
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            instance = self._locked_object()
+            check_if_match(request, etag_of(self.get_serializer(instance).data))  # type: ignore[attr-defined]
+            with change_context(actor=request.user, reason=self.reason()):  # type: ignore[attr-defined]
+                self.perform_destroy(instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        serializer.save()
+
+    def perform_destroy(self, instance: Model) -> None:
+        instance.delete()
+
+    def _locked_object(self) -> Model:
+        """The object, after locking its row so the If-Match comparison and the write are one step."""
+        instance = self.get_object()  # type: ignore[attr-defined]  # 404 and object permissions
+        model = type(instance)
+        list(model._default_manager.select_for_update().filter(pk=instance.pk).values_list("pk"))
+        return self.get_object()  # type: ignore[attr-defined]  # re-read after the lock
+
+
+class ApiModelViewSet(ApiWriteMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, ApiReadOnlyViewSet):
+    """Read, create, update (If-Match) and delete (If-Match)."""
+
+
+class ApiReadCreateViewSet(ApiCreateMixin, ApiReadOnlyViewSet):
+    """Read and create only."""
