@@ -42,3 +42,7 @@ class ContributionKind(models.TextChoices):
 class DonorKind(models.TextChoices):
     STATE = "state", "State"
     ORGANISATION = "organisation", "Organisation"
+
+
+class ReportedFigureKind(models.TextChoices):
+    UNPAID_PLEDGES = "unpaid_pledges", "Unpaid pledges included in the totals"

@@ -15,7 +15,12 @@ from .choices import (
     OrganisationKind,
     OrganisationRole,
     PartnershipKind,
+    ReportedFigureKind,
 )
+from .currencies import is_iso_4217
+
+# Kinds a payment can pay: a pledge or a (firmer) commitment.
+PLEDGE_KINDS: tuple[str, ...] = (ContributionKind.PLEDGE, ContributionKind.COMMITMENT)
 
 
 class Organisation(models.Model):
@@ -188,6 +193,31 @@ class Contribution(models.Model):
         amount = f"{self.currency} {self.amount:,.0f}"
         return f"{self.donor} · {self.get_kind_display()} · {amount} ({self.year})"
 
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.currency and not is_iso_4217(self.currency):
+            errors["currency"] = f"Unknown currency {self.currency!r}: not an ISO 4217 code (e.g. USD, EUR)."
+        if self.amount is not None and self.amount < 0:
+            errors["amount"] = "The amount cannot be negative."
+        if self.year is not None and not 1950 <= self.year <= 2100:
+            errors["year"] = f"The year {self.year} is out of range (1950 to 2100)."
+        pledge = self.pledge if self.pledge_id is not None else None
+        if pledge is not None:
+            if self.kind != ContributionKind.PAYMENT:
+                errors["pledge"] = "Only a payment can pay a pledge."
+            elif pledge.pk == self.pk:
+                errors["pledge"] = "A payment cannot pay itself."
+            elif pledge.kind not in PLEDGE_KINDS:
+                errors["pledge"] = f"{pledge} is not a pledge or a commitment."
+            elif self.donor_id is not None and pledge.donor_id != self.donor_id:
+                errors["pledge"] = f"{pledge} is another donor's pledge."
+            elif self.currency and pledge.currency != self.currency:
+                errors["currency"] = (
+                    f"The pledge is in {pledge.currency}: record the payment in {pledge.currency}."
+                )
+        if errors:
+            raise ValidationError(errors)
+
 
 class RegularBudgetAllocation(models.Model):
     """The office's regular-budget allocation for a year (para 69: about USD 1 million a year)."""
@@ -209,3 +239,33 @@ class RegularBudgetAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.currency} {self.amount:,.0f}"
+
+
+class ReportedFundingFigure(models.Model):
+    """A figure a source reports about the contributions as a whole, attributed to no donor.
+
+    The annex of E/CN.15/2007/9 says its totals include USD 878,141 of unpaid pledges without
+    saying whose: that figure is recorded here as printed, beside the contributions, never
+    spread over them.
+    """
+
+    code = models.CharField(max_length=60, unique=True, help_text="Stable import key.")
+    kind = models.CharField(max_length=20, choices=ReportedFigureKind.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    as_of = models.DateField(help_text="The date the figure stands at.")
+    label = models.CharField(max_length=300, help_text="The figure's wording in the source.")
+    source = models.CharField(max_length=300)
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["as_of", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=Decimal("0")), name="reported_figure_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.currency} {self.amount:,.0f} ({self.as_of:%Y-%m-%d})"

@@ -1,0 +1,113 @@
+"""Organisations, partnerships and joint work (which organisation did what in an activity)."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from missions.models import Activity
+from tracker.history import change_context
+
+from ..choices import OrganisationRole
+from ..models import ActivityOrganisation, Organisation, Partnership
+
+M = TypeVar("M", bound=models.Model)
+
+
+def upsert(model: type[M], *, lookup: Mapping[str, Any], values: Mapping[str, Any]) -> tuple[M, str]:
+    """Create or update one row found by ``lookup``; save (and write history) only on a change.
+
+    ``values`` use field names (a foreign key takes an instance or None). Returns the row and
+    "created", "updated" or "unchanged". Validates with full_clean().
+    """
+    instance = model._default_manager.filter(**lookup).first()
+    if instance is None:
+        instance = model(**lookup, **values)
+        status = "created"
+    else:
+        changed = False
+        for name, value in values.items():
+            attname = getattr(model._meta.get_field(name), "attname", name)
+            current = getattr(instance, attname)
+            wanted = value.pk if isinstance(value, models.Model) else value
+            if current != wanted:
+                setattr(instance, name, value)
+                changed = True
+        if not changed:
+            return instance, "unchanged"
+        status = "updated"
+    instance.full_clean()
+    instance.save()
+    return instance, status
+
+
+def save_organisation(*, actor: Any, reason: str, organisation: Organisation) -> Organisation:
+    with transaction.atomic(), change_context(actor=actor, reason=reason):
+        organisation.full_clean()
+        _check_parent_cycle(organisation)
+        organisation.save()
+    return organisation
+
+
+def _check_parent_cycle(organisation: Organisation) -> None:
+    seen = {organisation.pk} if organisation.pk else set()
+    parent = organisation.parent
+    while parent is not None:
+        if parent.pk in seen:
+            raise ValidationError({"parent": f"{parent} is already below {organisation}: no cycles."})
+        seen.add(parent.pk)
+        parent = parent.parent
+
+
+def save_partnership(
+    *, actor: Any, reason: str, partnership: Partnership, activities: Iterable[Activity] | None = None
+) -> Partnership:
+    """Save a partnership; ``activities`` (when given) replaces the activities done under it."""
+    with transaction.atomic(), change_context(actor=actor, reason=reason):
+        partnership.full_clean()
+        partnership.save()
+        if activities is not None:
+            partnership.activities.set(list(activities))
+    return partnership
+
+
+def set_activity_organisations(
+    *, actor: Any, reason: str, activity: Activity, roles: Iterable[tuple[Organisation, str]]
+) -> None:
+    """Make the activity's organisation roles exactly ``roles``; untouched rows keep their history."""
+    wanted: dict[tuple[int, str], Organisation] = {}
+    for organisation, role in roles:
+        if role not in OrganisationRole.values:
+            raise ValidationError(
+                {"role": f"Unknown role {role!r}; one of {', '.join(OrganisationRole.values)}."}
+            )
+        if organisation.pk is None:
+            raise ValidationError({"organisation": f"{organisation} is not saved."})
+        wanted[(organisation.pk, role)] = organisation
+    with transaction.atomic(), change_context(actor=actor, reason=reason):
+        for row in ActivityOrganisation.objects.filter(activity=activity):
+            if (row.organisation_id, row.role) in wanted:
+                del wanted[(row.organisation_id, row.role)]
+            else:
+                row.delete()
+        for (_, role), organisation in wanted.items():
+            row = ActivityOrganisation(activity=activity, organisation=organisation, role=role)
+            row.full_clean()
+            row.save()
+
+
+def add_activity_organisation(
+    *, actor: Any, reason: str, activity: Activity, organisation: Organisation, role: str, notes: str = ""
+) -> tuple[ActivityOrganisation, str]:
+    """Add (or update the notes of) one role, leaving the activity's other roles alone."""
+    if role not in OrganisationRole.values:
+        raise ValidationError(
+            {"role": f"Unknown role {role!r}; one of {', '.join(OrganisationRole.values)}."}
+        )
+    with transaction.atomic(), change_context(actor=actor, reason=reason):
+        return upsert(
+            ActivityOrganisation,
+            lookup={"activity": activity, "organisation": organisation, "role": role},
+            values={"notes": notes},
+        )
