@@ -404,6 +404,8 @@ FACT_OVERRIDES: dict[str, _Role | None] = {
     "PC-081": _Role("OIC", Role.ASSISTED, "workshop for its General Secretariat staff and the Group of 13"),
     # ASEAN's own workshop, which TPB substantially supported (para 59).
     "PC-085": _Role("ASEAN", Role.HOST, "ASEAN workshop; TPB gave substantial support"),
+    # The IAEA's representative presented a paper at the Bucharest meeting (para 47).
+    "PC-024": _Role("IAEA", Role.CONTRIBUTOR, "presented a case-study paper on nuclear terrorism"),
     # The Tunis conference's organiser is not stated (para 58): no role for the AIMC.
     "PC-084": None,
 }
