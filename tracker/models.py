@@ -12,6 +12,10 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         ordering = ["username"]
+        permissions = [
+            ("access_all_regions", "Can see the records of every region (headquarters)"),
+            ("view_audit_trail", "Can read the history of any record and of any account"),
+        ]
 
     def __str__(self) -> str:
         full = self.get_full_name()
