@@ -1,0 +1,294 @@
+"""Report schedules: which period a run covers, when the next run is due, and the dispatcher.
+
+The dispatcher claims each due schedule with a conditional UPDATE (the row moves on only if its
+``next_run_at`` is still the value this process read), so two beat or worker processes never
+produce the same report twice; the unique constraint on schedule + period is the last guard.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from croniter import croniter
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tracker.celery import app as celery_app
+from tracker.history import change_context
+
+from ..choices import Frequency, ReportFormat, RunStatus, ScopeKind
+from ..models import Report, ReportSchedule
+
+logger = logging.getLogger(__name__)
+
+# A failed report is tried again by the dispatcher, at most this many attempts in all, and
+# not sooner than RETRY_AFTER after its last attempt.
+MAX_ATTEMPTS = 3
+RETRY_AFTER = datetime.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime.date
+    end: datetime.date
+
+
+def _month_start(day: datetime.date, months_back: int = 0) -> datetime.date:
+    index = day.year * 12 + (day.month - 1) - months_back
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def _at_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+
+
+def period_for_run(*, frequency: str, cron: str = "", run_at: datetime.datetime) -> Period:
+    """The last full period before ``run_at`` (calendar month, quarter or year, in UTC).
+
+    For a cron schedule: from the previous firing of the expression before ``run_at`` up to
+    the day before the run (one day at least).
+    """
+    day = run_at.astimezone(datetime.UTC).date()
+    if frequency == Frequency.MONTHLY:
+        start = _month_start(day, 1)
+        return Period(start, _month_start(day) - datetime.timedelta(days=1))
+    if frequency == Frequency.QUARTERLY:
+        this_quarter = datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        start = _month_start(this_quarter, 3)
+        return Period(start, this_quarter - datetime.timedelta(days=1))
+    if frequency == Frequency.YEARLY:
+        return Period(datetime.date(day.year - 1, 1, 1), datetime.date(day.year - 1, 12, 31))
+    if frequency == Frequency.CRON:
+        previous = croniter(cron, run_at.astimezone(datetime.UTC)).get_prev(datetime.datetime)
+        start = previous.date()
+        end = max(start, day - datetime.timedelta(days=1))
+        return Period(start, end)
+    raise ValidationError({"frequency": f"Unknown frequency {frequency!r}."})
+
+
+def next_run_after(*, frequency: str, cron: str = "", after: datetime.datetime) -> datetime.datetime:
+    """The first run time strictly after ``after``: the start (00:00 UTC) of the next period."""
+    after = after.astimezone(datetime.UTC)
+    day = after.date()
+    if frequency == Frequency.MONTHLY:
+        return _at_midnight(_month_start(_month_start(day), -1))
+    if frequency == Frequency.QUARTERLY:
+        this_quarter = datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        return _at_midnight(_month_start(this_quarter, -3))
+    if frequency == Frequency.YEARLY:
+        return _at_midnight(datetime.date(day.year + 1, 1, 1))
+    if frequency == Frequency.CRON:
+        nxt: datetime.datetime = croniter(cron, after).get_next(datetime.datetime)
+        return nxt
+    raise ValidationError({"frequency": f"Unknown frequency {frequency!r}."})
+
+
+def validate_schedule(schedule: ReportSchedule) -> None:
+    """Check what the model cannot: cron syntax, formats, scope, extra addresses."""
+    errors: dict[str, str] = {}
+    if schedule.frequency == Frequency.CRON:
+        if not schedule.cron.strip():
+            errors["cron"] = "A cron schedule needs a cron expression, e.g. '0 6 1 * *'."
+        elif not croniter.is_valid(schedule.cron):
+            errors["cron"] = f"{schedule.cron!r} is not a valid cron expression (five fields)."
+    elif schedule.cron.strip():
+        errors["cron"] = "A cron expression is only used with the cron frequency."
+    formats = schedule.formats
+    allowed = set(ReportFormat.values)
+    if not isinstance(formats, list) or not formats:
+        errors["formats"] = f"Choose at least one format among {', '.join(sorted(allowed))}."
+    elif unknown := sorted({str(f) for f in formats} - allowed):
+        errors["formats"] = f"Unknown format(s) {', '.join(unknown)}; use {', '.join(sorted(allowed))}."
+    elif len(set(formats)) != len(formats):
+        errors["formats"] = "A format is listed twice."
+    if schedule.scope_kind == ScopeKind.REGION and not schedule.scope_region_id:
+        errors["scope_region"] = "A regional schedule needs its region."
+    if schedule.scope_kind == ScopeKind.COUNTRY and not schedule.scope_country_id:
+        errors["scope_country"] = "A country schedule needs its country."
+    if schedule.scope_kind != ScopeKind.REGION and schedule.scope_region_id:
+        errors["scope_region"] = "A region is only set for the regional scope."
+    if schedule.scope_kind != ScopeKind.COUNTRY and schedule.scope_country_id:
+        errors["scope_country"] = "A country is only set for the country scope."
+    for line in extra_addresses(schedule):
+        try:
+            validate_email(line)
+        except ValidationError:
+            errors["extra_addresses"] = f"{line!r} is not an e-mail address."
+            break
+    if errors:
+        raise ValidationError(errors)
+
+
+def extra_addresses(schedule: ReportSchedule) -> list[str]:
+    return [line.strip() for line in schedule.extra_addresses.splitlines() if line.strip()]
+
+
+def recipient_addresses(schedule: ReportSchedule) -> list[str]:
+    """Every address a schedule's reports go to: its users' (active, with an address) and the extras."""
+    addresses = [
+        user.email for user in schedule.recipients.filter(is_active=True).exclude(email="").order_by("email")
+    ]
+    for address in extra_addresses(schedule):
+        if address.lower() not in {a.lower() for a in addresses}:
+            addresses.append(address)
+    return addresses
+
+
+def save_schedule(*, actor: object, schedule: ReportSchedule, reason: str = "") -> ReportSchedule:
+    """Validate and save a schedule (its recipients are set by the caller afterwards)."""
+    if not schedule.next_run_at:
+        schedule.next_run_at = next_run_after(
+            frequency=schedule.frequency, cron=schedule.cron, after=timezone.now()
+        )
+    validate_schedule(schedule)
+    schedule.full_clean()
+    if schedule.pk is None and actor is not None and getattr(actor, "pk", None):
+        schedule.created_by = actor  # type: ignore[assignment]  # a User
+    with transaction.atomic(), change_context(actor=actor, reason=reason or "report schedule saved"):
+        schedule.save()
+    return schedule
+
+
+GENERATE_TASK = "reports.tasks.generate_report_task"
+DELIVER_TASK = "reports.tasks.deliver_report_task"
+
+
+def enqueue_generation(report_id: int) -> None:
+    """Send the report's generation to the workers once the current transaction commits."""
+    transaction.on_commit(lambda: celery_app.send_task(GENERATE_TASK, args=[report_id]))
+
+
+def report_title(schedule: ReportSchedule, period: Period) -> str:
+    return f"{schedule.name}: {period.start.isoformat()} to {period.end.isoformat()}"
+
+
+def dispatch_due(*, now: datetime.datetime) -> list[Report]:
+    """Create (pending) the reports of every schedule due at ``now`` and enqueue their generation.
+
+    Safe to run concurrently: each schedule is claimed by a conditional UPDATE, and a report
+    for a schedule's period is created at most once (unique constraint). Failed reports with
+    attempts left are also put back in the queue (bounded retry).
+    """
+    created: list[Report] = []
+    due = list(
+        ReportSchedule.objects.filter(is_active=True, next_run_at__lte=now)
+        .order_by("next_run_at", "pk")
+        .values_list("pk", "next_run_at", "frequency", "cron")
+    )
+    for pk, old_run_at, frequency, cron in due:
+        new_run_at = next_run_after(frequency=frequency, cron=cron, after=old_run_at)
+        with transaction.atomic():
+            claimed = ReportSchedule.objects.filter(pk=pk, next_run_at=old_run_at, is_active=True).update(
+                next_run_at=new_run_at, last_run_at=now
+            )
+            if claimed != 1:
+                logger.info("schedule %s already claimed by another dispatcher", pk)
+                continue
+            schedule = ReportSchedule.objects.select_related("scope_region", "scope_country").get(pk=pk)
+            period = period_for_run(frequency=frequency, cron=cron, run_at=old_run_at)
+            try:
+                with transaction.atomic():
+                    report = Report.objects.create(
+                        schedule=schedule,
+                        title=report_title(schedule, period),
+                        period_start=period.start,
+                        period_end=period.end,
+                        scope_kind=schedule.scope_kind,
+                        scope_region=schedule.scope_region,
+                        scope_country=schedule.scope_country,
+                        formats=list(schedule.formats),
+                    )
+            except IntegrityError:
+                logger.info("schedule %s already has its report for %s", pk, period)
+                continue
+            enqueue_generation(report.pk)
+            created.append(report)
+    retry_failed(now=now)
+    return created
+
+
+def retry_failed(*, now: datetime.datetime) -> list[int]:
+    """Put failed reports with attempts left back to pending and enqueue them; returns their ids."""
+    retried: list[int] = []
+    candidates = Report.objects.filter(
+        status=RunStatus.FAILED, attempts__lt=MAX_ATTEMPTS, updated_at__lte=now - RETRY_AFTER
+    ).values_list("pk", flat=True)
+    for pk in list(candidates):
+        with transaction.atomic():
+            if (
+                Report.objects.filter(pk=pk, status=RunStatus.FAILED, attempts__lt=MAX_ATTEMPTS).update(
+                    status=RunStatus.PENDING, updated_at=now
+                )
+                == 1
+            ):
+                enqueue_generation(pk)
+                retried.append(pk)
+    return retried
+
+
+def request_report(
+    *,
+    actor: object,
+    title: str,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    formats: list[str],
+    scope_kind: str = ScopeKind.GLOBAL,
+    scope_region: object = None,
+    scope_country: object = None,
+) -> Report:
+    """Create a report on demand (no schedule) and enqueue its generation."""
+    if period_end < period_start:
+        raise ValidationError({"period_end": "The period ends before it starts."})
+    report = Report(
+        title=title,
+        period_start=period_start,
+        period_end=period_end,
+        formats=formats,
+        scope_kind=scope_kind,
+        scope_region=scope_region,  # type: ignore[misc]  # a Region or None
+        scope_country=scope_country,  # type: ignore[misc]  # a Country or None
+        requested_by=actor if getattr(actor, "pk", None) else None,  # type: ignore[misc]  # a User
+    )
+    probe = ReportSchedule(
+        name="-",
+        formats=formats,
+        scope_kind=scope_kind,
+        next_run_at=timezone.now(),
+        scope_region=scope_region,
+        scope_country=scope_country,  # type: ignore[misc]  # see above
+    )
+    validate_schedule(probe)
+    report.full_clean()
+    with transaction.atomic():
+        report.save()
+        enqueue_generation(report.pk)
+    return report
+
+
+def regenerate(*, report: Report) -> bool:
+    """Put a finished or failed report back to pending (attempts reset) and enqueue it."""
+    with transaction.atomic():
+        changed = Report.objects.filter(pk=report.pk, status__in=[RunStatus.DONE, RunStatus.FAILED]).update(
+            status=RunStatus.PENDING, attempts=0, error="", updated_at=timezone.now()
+        )
+        if changed:
+            enqueue_generation(report.pk)
+    return bool(changed)
+
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "Period",
+    "dispatch_due",
+    "next_run_after",
+    "period_for_run",
+    "recipient_addresses",
+    "regenerate",
+    "request_report",
+    "retry_failed",
+    "save_schedule",
+    "validate_schedule",
+]
