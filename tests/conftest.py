@@ -35,3 +35,10 @@ def officer(db):  # type: ignore[no-untyped-def]
 def officer_client(client, officer):  # type: ignore[no-untyped-def]
     client.force_login(officer)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _no_indicator_recompute_on_commit(settings):  # type: ignore[no-untyped-def]
+    """Saved records do not enqueue indicator recomputes (reports.signals) unless a test turns
+    INDICATORS_RECOMPUTE_ON_COMMIT back on, so no test sends stray tasks to a broker."""
+    settings.INDICATORS_RECOMPUTE_ON_COMMIT = False

@@ -1,1 +1,70 @@
-"""Celery tasks that compute indicator snapshots."""
+"""Celery tasks that compute indicator snapshots (thin: each executes one ComputationRun).
+
+acks_late with idempotent work: a run is claimed with a conditional UPDATE, computed in one
+transaction under a database lock (see services.snapshots), and a finished run is skipped, so
+a redelivered or duplicated message is harmless. Only transient database and broker errors are
+retried, a bounded number of times; every failure is written on the run, then re-raised.
+"""
+
+from typing import Any
+
+from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from ..services import recompute
+
+TRANSIENT_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    BrokerOperationalError,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
+MAX_RETRIES = 3
+OPTIONS: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,
+    "max_retries": MAX_RETRIES,
+    "soft_time_limit": 540,
+    "time_limit": 600,
+}
+
+
+def _execute(task: Task, run_id: int) -> str:
+    try:
+        return recompute.execute_run(run_id=run_id)
+    except TRANSIENT_ERRORS as exc:
+        will_retry = task.request.retries < MAX_RETRIES
+        recompute.record_failure(run_id=run_id, error=exc, will_retry=will_retry)
+        if will_retry:
+            raise task.retry(exc=exc, countdown=2 ** (task.request.retries + 1)) from exc
+        raise
+    except Exception as exc:
+        recompute.record_failure(run_id=run_id, error=exc, will_retry=False)
+        raise
+
+
+@shared_task(name="reports.tasks.compute_indicator_task", **OPTIONS)
+def compute_indicator_task(self: Task, run_id: int) -> str:
+    """Compute one indicator for the run's period or reference date and scope."""
+    return _execute(self, int(run_id))
+
+
+@shared_task(name="reports.tasks.compute_all_indicators_task", **OPTIONS)
+def compute_all_indicators_task(self: Task, run_id: int) -> str:
+    """Compute every active indicator for the run's period and/or reference date and scope."""
+    return _execute(self, int(run_id))
+
+
+@shared_task(name="reports.tasks.refresh_standard_indicators_task", **OPTIONS)
+def refresh_standard_indicators_task(self: Task, run_id: int | None = None, reason: str = "nightly") -> str:
+    """Refresh every indicator for each year since 2003, the cumulative period and each 1 January.
+
+    The nightly beat entry and the on-commit recompute send it without a run; it takes over an
+    unfinished standard run (a killed predecessor's) or records a new one."""
+    if run_id is None:
+        run_id = recompute.standard_run(reason=reason).pk
+    return _execute(self, int(run_id))

@@ -1,0 +1,175 @@
+"""Computation runs: requested by officers, the nightly beat or a change of the records.
+
+- ``request_computation`` records a ComputationRun and enqueues its task on commit.
+- ``schedule_recompute`` is called by the signal receivers when a record behind an indicator
+  changes: one enqueue per transaction however many rows it writes (an import of 1,000 rows
+  causes one recompute), sent after the commit so the worker sees the data.
+- ``execute_run`` is what the tasks call: it claims the run with a conditional UPDATE, then
+  computes and records the outcome in one transaction (a killed worker leaves nothing partial;
+  the redelivered task claims the run again and completes it).
+"""
+
+import datetime
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..choices import RunStatus
+from ..indicators import formula_for
+from ..models import ComputationRun, IndicatorDefinition
+from .snapshots import Period, RefreshOutcome, refresh_outcome, scope_from_key, standard_periods_and_dates
+
+logger = logging.getLogger(__name__)
+
+COMPUTE_ONE_TASK = "reports.tasks.compute_indicator_task"
+COMPUTE_ALL_TASK = "reports.tasks.compute_all_indicators_task"
+REFRESH_STANDARD_TASK = "reports.tasks.refresh_standard_indicators_task"
+
+
+def _send(task_name: str, **kwargs: Any) -> None:
+    from tracker.celery import app
+
+    app.send_task(task_name, kwargs=kwargs)
+
+
+# --- Requests -----------------------------------------------------------------------------
+def request_computation(
+    *,
+    indicator: IndicatorDefinition | None = None,
+    period: Period | None = None,
+    reference_date: datetime.date | None = None,
+    scope_key: str = "global",
+    actor: Any = None,
+) -> ComputationRun:
+    """Record a run (one indicator, or all when ``indicator`` is None) and enqueue it on commit.
+
+    With neither a period nor a date, the run refreshes the standard set (see snapshots)."""
+    scope_from_key(scope_key)  # refuses an unknown scope now, not in the worker
+    if indicator is not None and (period or reference_date):
+        from ..indicators import when_for
+
+        when_for(indicator, period=period, as_of=reference_date)
+    with transaction.atomic():
+        run = ComputationRun.objects.create(
+            indicator=indicator,
+            period_start=period[0] if period else None,
+            period_end=period[1] if period else None,
+            reference_date=reference_date,
+            scope_key=scope_key,
+            requested_by=actor if getattr(actor, "pk", None) else None,
+        )
+        task = COMPUTE_ONE_TASK if indicator is not None else COMPUTE_ALL_TASK
+        transaction.on_commit(lambda: _send(task, run_id=run.pk), robust=True)
+    return run
+
+
+def standard_run(*, reason: str) -> ComputationRun:
+    """The pending or unfinished standard refresh, else a new one (a redelivered nightly task
+    takes over the run its killed predecessor left running)."""
+    unfinished = (
+        ComputationRun.objects.filter(
+            indicator=None,
+            period_start=None,
+            reference_date=None,
+            status__in=(RunStatus.PENDING, RunStatus.RUNNING),
+        )
+        .order_by("requested_at")
+        .first()
+    )
+    return unfinished or ComputationRun.objects.create(scope_key="global", error="", status=RunStatus.PENDING)
+
+
+# --- Coalesced trigger on change ----------------------------------------------------------
+def _enqueue_recompute() -> None:
+    _send(REFRESH_STANDARD_TASK, reason="records changed")
+
+
+def recompute_on_commit_enabled() -> bool:
+    return bool(getattr(settings, "INDICATORS_RECOMPUTE_ON_COMMIT", True))
+
+
+def schedule_recompute(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Enqueue one standard refresh after the current transaction commits (once per transaction)."""
+    if not recompute_on_commit_enabled():
+        return
+    connection = connections[using]
+    # Django keeps the pending callbacks of the transaction here and drops them on rollback,
+    # so "already registered" is exactly "this transaction already asked".
+    if connection.in_atomic_block and any(
+        entry[1] is _enqueue_recompute for entry in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_enqueue_recompute, using=using, robust=True)
+
+
+# --- Execution (called by the tasks) ------------------------------------------------------
+def _claim(run_id: int) -> bool:
+    return bool(
+        ComputationRun.objects.filter(pk=run_id, status__in=(RunStatus.PENDING, RunStatus.RUNNING)).update(
+            status=RunStatus.RUNNING,
+            started_at=timezone.now(),
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def _compute(run: ComputationRun, *, today: datetime.date) -> RefreshOutcome:
+    scope = scope_from_key(run.scope_key)
+    period = (run.period_start, run.period_end) if run.period_start and run.period_end else None
+    codes = [run.indicator.code] if run.indicator is not None else None
+    if period is None and run.reference_date is None:
+        periods, dates = standard_periods_and_dates(today=today)
+        return refresh_outcome(
+            codes=codes, periods=periods, reference_dates=dates, scope=scope, actor=run.requested_by
+        )
+    if run.indicator is not None:
+        formula_for(run.indicator)
+    return refresh_outcome(
+        codes=codes,
+        periods=[period] if period else [],
+        reference_dates=[run.reference_date] if run.reference_date else [],
+        scope=scope,
+        actor=run.requested_by,
+        reason=f"computation run {run.pk}",
+    )
+
+
+def execute_run(*, run_id: int) -> str:
+    """Claim, compute and record one run; safe to call again (a finished run is skipped)."""
+    if not _claim(run_id):
+        return "skipped"
+    with transaction.atomic():
+        # The row lock makes a duplicate delivery wait here, then see the run done.
+        run = (
+            ComputationRun.objects.select_for_update()
+            .select_related("indicator", "requested_by")
+            .get(pk=run_id)
+        )
+        if run.status != RunStatus.RUNNING:
+            return "skipped"
+        outcome = _compute(run, today=timezone.localdate(run.requested_at))
+        run.status = RunStatus.DONE
+        run.finished_at = timezone.now()
+        run.values_written = outcome.written
+        run.values_changed = outcome.changed
+        run.error = ""
+        run.save(update_fields=["status", "finished_at", "values_written", "values_changed", "error"])
+    return "done"
+
+
+def record_failure(*, run_id: int, error: BaseException, will_retry: bool) -> None:
+    """Write the failure on the run (outside the rolled-back computation) so officers see it."""
+    text = f"{type(error).__name__}: {error}"
+    if will_retry:
+        ComputationRun.objects.filter(pk=run_id).update(
+            status=RunStatus.PENDING, error=f"transient error, will retry: {text}"[:2000]
+        )
+    else:
+        ComputationRun.objects.filter(pk=run_id).update(
+            status=RunStatus.FAILED, error=text[:2000], finished_at=timezone.now()
+        )
+    logger.warning("indicator computation run %s failed: %s", run_id, text)
