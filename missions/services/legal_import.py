@@ -346,6 +346,7 @@ def import_ratifications(
                 setattr(current, change.field, change.new)
             updates.append(current)
             report.rows.append(RowOutcome(line, key, "updated", changes))
+    report.rows.sort(key=lambda outcome: outcome.line)
     if not dry_run:
         _apply(Ratification, creates, updates, actor=actor, reason=reason)
     return report
