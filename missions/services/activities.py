@@ -314,10 +314,12 @@ def update_action_plan(*, actor: Any, reason: str, action_plan: ActionPlan, **fi
     _refuse_unknown(fields, _ACTION_PLAN_FIELDS, "An action plan")
     if "mission" in fields:
         _require_mission(fields["mission"])
-    if _differs(action_plan, fields):
-        _assign(action_plan, fields)
-        _save(action_plan, actor=actor, reason=reason)
-    return action_plan
+    # Compare with what is stored: the caller's instance may already carry the new values (forms).
+    current = ActionPlan.objects.get(pk=action_plan.pk)
+    if _differs(current, fields):
+        _assign(current, fields)
+        _save(current, actor=actor, reason=reason)
+    return current
 
 
 def delete_action_plan(*, actor: Any, reason: str, action_plan: ActionPlan) -> None:
@@ -341,10 +343,11 @@ def update_follow_up_request(
     _refuse_unknown(fields, _FOLLOW_UP_FIELDS, "A follow-up request")
     if "mission" in fields:
         _require_mission(fields["mission"])
-    if _differs(follow_up_request, fields):
-        _assign(follow_up_request, fields)
-        _save(follow_up_request, actor=actor, reason=reason)
-    return follow_up_request
+    current = FollowUpRequest.objects.get(pk=follow_up_request.pk)
+    if _differs(current, fields):
+        _assign(current, fields)
+        _save(current, actor=actor, reason=reason)
+    return current
 
 
 def set_follow_up_status(
