@@ -1,1 +1,268 @@
-"""Admin for report schedules, generated reports and deliveries."""
+"""Admin for report schedules, generated reports and deliveries.
+
+Schedules are saved through ``reports.services.schedules.save_schedule``; reports are
+regenerated through ``schedules.regenerate``; files are downloaded and the HTML page shown
+through views that check the report's view permission.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from tracker.celery import app as celery_app
+
+from ..choices import ReportFormat, RunStatus
+from ..models import Delivery, Report, ReportFile, ReportSchedule
+from ..services import schedules
+from ..services.reporting import CONTENT_TYPES, DELIVER_TASK
+
+
+class ReportScheduleForm(forms.ModelForm):
+    formats = forms.MultipleChoiceField(
+        choices=ReportFormat.choices, widget=forms.CheckboxSelectMultiple, initial=list(ReportFormat.values)
+    )
+    next_run_at = forms.DateTimeField(
+        required=False,
+        help_text="When the next report is due; empty: the start of the next period. Each report covers "
+        "the last full period before its run (a quarterly run on 1 April covers January to March).",
+    )
+
+    class Meta:
+        model = ReportSchedule
+        fields = [
+            "name",
+            "recipients",
+            "extra_addresses",
+            "frequency",
+            "cron",
+            "scope_kind",
+            "scope_region",
+            "scope_country",
+            "formats",
+            "is_active",
+            "next_run_at",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        probe = ReportSchedule(
+            **{k: v for k, v in data.items() if k not in ("recipients", "next_run_at")},
+            next_run_at=data.get("next_run_at") or timezone.now(),
+        )
+        try:
+            schedules.validate_schedule(probe)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                if field in self.fields:
+                    self.add_error(field, problems)
+                else:
+                    self.add_error(None, problems)
+        return data
+
+
+@admin.register(ReportSchedule)
+class ReportScheduleAdmin(admin.ModelAdmin):
+    form = ReportScheduleForm
+    list_display = [
+        "name",
+        "frequency",
+        "scope_kind",
+        "scope_region",
+        "scope_country",
+        "is_active",
+        "next_run_at",
+        "last_run_at",
+    ]
+    list_filter = ["is_active", "frequency", "scope_kind"]
+    list_select_related = ["scope_region", "scope_country"]
+    search_fields = ["name"]
+    filter_horizontal = ["recipients"]
+    readonly_fields = ["last_run_at", "created_by"]
+    actions = ["pause", "resume"]
+
+    def save_model(self, request: HttpRequest, obj: ReportSchedule, form: Any, change: bool) -> None:
+        schedules.save_schedule(
+            actor=request.user,
+            schedule=obj,
+            reason="changed in the admin" if change else "added in the admin",
+        )
+
+    @admin.action(description="Pause the selected schedules")
+    def pause(self, request: HttpRequest, queryset: QuerySet[ReportSchedule]) -> None:
+        self._set_active(request, queryset, active=False)
+
+    @admin.action(description="Resume the selected schedules")
+    def resume(self, request: HttpRequest, queryset: QuerySet[ReportSchedule]) -> None:
+        self._set_active(request, queryset, active=True)
+
+    def _set_active(self, request: HttpRequest, queryset: QuerySet[ReportSchedule], *, active: bool) -> None:
+        for schedule in queryset:
+            schedule.is_active = active
+            schedules.save_schedule(
+                actor=request.user, schedule=schedule, reason="resumed" if active else "paused"
+            )
+        self.message_user(request, f"{queryset.count()} schedule(s) {'resumed' if active else 'paused'}.")
+
+
+class ReportFileInline(admin.TabularInline):
+    model = ReportFile
+    extra = 0
+    can_delete = False
+    fields = ["format", "download", "size", "sha256", "created_at"]
+    readonly_fields = ["format", "download", "size", "sha256", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="file")
+    def download(self, obj: ReportFile) -> str:
+        url = reverse("admin:reports_report_download", args=[obj.report_id, obj.format])
+        return format_html('<a href="{}">download</a>', url)
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ["address", "status", "attempts", "sent_at", "error"]
+    readonly_fields = ["address", "status", "attempts", "sent_at", "error"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "period_start",
+        "period_end",
+        "scope_kind",
+        "status",
+        "attempts",
+        "generated_at",
+        "links",
+    ]
+    list_filter = ["status", "scope_kind", "schedule"]
+    list_select_related = ["schedule", "scope_region", "scope_country"]
+    search_fields = ["title"]
+    date_hierarchy = "period_start"
+    inlines = [ReportFileInline, DeliveryInline]
+    readonly_fields = [
+        "schedule",
+        "title",
+        "period_start",
+        "period_end",
+        "scope_kind",
+        "scope_region",
+        "scope_country",
+        "formats",
+        "status",
+        "error",
+        "attempts",
+        "indicator_values",
+        "requested_by",
+        "created_at",
+        "generated_at",
+        "links",
+    ]
+    actions = ["regenerate"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
+        return super().get_queryset(request).prefetch_related("files")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # reports come from schedules (or reports.services.schedules.request_report)
+
+    @admin.display(description="files")
+    def links(self, obj: Report) -> str:
+        files = sorted(obj.files.all(), key=lambda f: f.format)
+        links = format_html_join(
+            " · ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:reports_report_download", args=[obj.pk, f.format]), f.get_format_display())
+                for f in files
+            ),
+        )
+        if any(f.format == ReportFormat.HTML for f in files):
+            page = reverse("admin:reports_report_page", args=[obj.pk])
+            return format_html('{} · <a href="{}">view page</a>', links, page)
+        return links
+
+    @admin.action(description="Regenerate the selected reports")
+    def regenerate(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        done = sum(schedules.regenerate(report=report) for report in queryset)
+        self.message_user(request, f"{done} report(s) queued for regeneration.")
+        if done < queryset.count():
+            self.message_user(request, "Pending or running reports were left as they are.", messages.WARNING)
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<int:pk>/download/<str:fmt>/",
+                self.admin_site.admin_view(self.download_view),
+                name="reports_report_download",
+            ),
+            path("<int:pk>/page/", self.admin_site.admin_view(self.page_view), name="reports_report_page"),
+        ]
+        return own + super().get_urls()
+
+    def _file(self, request: HttpRequest, pk: int, fmt: str) -> ReportFile:
+        report = get_object_or_404(Report, pk=pk)
+        if not self.has_view_permission(request, report):
+            raise PermissionDenied
+        record = report.files.filter(format=fmt).first()
+        if record is None:
+            raise Http404(f"This report has no {fmt} file.")
+        return record
+
+    def download_view(self, request: HttpRequest, pk: int, fmt: str) -> FileResponse:
+        record = self._file(request, pk, fmt)
+        name = (record.file.name or f"report.{fmt}").rsplit("/", 1)[-1]
+        return FileResponse(
+            record.file.open("rb"),
+            as_attachment=True,
+            filename=name,
+            content_type=CONTENT_TYPES[ReportFormat(fmt)],
+        )
+
+    def page_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        record = self._file(request, pk, ReportFormat.HTML)
+        with record.file.open("rb") as handle:
+            response = HttpResponse(handle.read(), content_type=CONTENT_TYPES[ReportFormat.HTML])
+        # The page is self-contained (inline styles, charts as data: images).
+        response["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+        return response
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["report", "address", "status", "attempts", "sent_at", "error"]
+    list_filter = ["status"]
+    list_select_related = ["report"]
+    search_fields = ["address", "report__title"]
+    readonly_fields = ["report", "address", "status", "attempts", "error", "sent_at"]
+    actions = ["retry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Send the selected failed deliveries again")
+    def retry(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        failed = queryset.filter(status=RunStatus.FAILED)
+        report_ids = sorted(set(failed.values_list("report_id", flat=True)))
+        with transaction.atomic():
+            count = failed.update(status=RunStatus.PENDING, attempts=0)
+            for report_id in report_ids:
+                transaction.on_commit(lambda rid=report_id: celery_app.send_task(DELIVER_TASK, args=[rid]))  # type: ignore[misc]
+        self.message_user(request, f"{count} delivery(ies) queued again.")
