@@ -86,8 +86,16 @@ class FieldChange:
     old: Any
     new: Any
 
+    @property
+    def old_text(self) -> str:
+        return _show(self.old)
+
+    @property
+    def new_text(self) -> str:
+        return _show(self.new)
+
     def __str__(self) -> str:
-        return f"{self.field}: {_show(self.old)} -> {_show(self.new)}"
+        return f"{self.field}: {self.old_text} -> {self.new_text}"
 
 
 @dataclass
