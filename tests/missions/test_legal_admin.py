@@ -1,6 +1,7 @@
 """Admin of the reference data and the legal status: pages render, import works, history shows."""
 
 import datetime
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -88,7 +89,7 @@ def test_import_page_dry_run_then_import(officer_client, officer):
     body = HEADER + "BOMBINGS_1997,AFG,004,Afghanistan,,accession,2003-09-25,25 Sep 2003 a,list\n"
 
     def post(dry_run):
-        data = {"reason": "Depositary list", "skip_participants": "EURATOM", "source": ""}
+        data: dict[str, Any] = {"reason": "Depositary list", "skip_participants": "EURATOM", "source": ""}
         if dry_run:
             data["dry_run"] = "on"
         data["file"] = SimpleUploadedFile("list.csv", body.encode(), content_type="text/csv")
