@@ -145,7 +145,7 @@ def execute_run(*, run_id: int) -> str:
     with transaction.atomic():
         # The row lock makes a duplicate delivery wait here, then see the run done.
         run = (
-            ComputationRun.objects.select_for_update()
+            ComputationRun.objects.select_for_update(of=("self",))
             .select_related("indicator", "requested_by")
             .get(pk=run_id)
         )
