@@ -248,7 +248,8 @@ def _unique(items: list[dict[str, Any]], keys: tuple[str, ...], what: str) -> li
     for item in items:
         key = tuple(item.get(k) for k in keys)
         if key in seen:
-            raise serializers.ValidationError(f"Duplicate {what}: {', '.join(str(k) for k in key)}.")
+            names = ", ".join(str(getattr(k, "iso3", None) or getattr(k, "code", None) or k) for k in key)
+            raise serializers.ValidationError(f"Duplicate {what}: {names}.")
         seen.add(key)
     return items
 

@@ -25,7 +25,7 @@ class Credentials:
 def make_account(
     name: str, *, write: bool, perms: str = "all", confidential: bool = False
 ) -> IntegrationAccount:
-    user = UserFactory.create(username=f"svc-{name}")
+    user = UserFactory.create(username=f"svc-{name}", password=None)  # unusable: tokens only; fast
     permissions = Permission.objects.filter(content_type__app_label__in=APPS)
     if perms == "view":
         permissions = permissions.filter(codename__startswith="view_")

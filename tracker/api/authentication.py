@@ -23,6 +23,10 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
 def issue_token(
     *,
     account: IntegrationAccount,
@@ -31,7 +35,7 @@ def issue_token(
     created_by: User | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret, which is never stored and shown only now."""
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret = new_secret()
     token = ApiToken.objects.create(
         account=account,
         label=label,

@@ -9,8 +9,10 @@ come out the same way.
 import json
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -30,6 +32,12 @@ class PreconditionRequired(exceptions.APIException):
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
     default_detail = "Send If-Match with the object's ETag to change it."
     default_code = "precondition_required"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with stored data."
+    default_code = "conflict"
 
 
 class IdempotencyKeyReused(exceptions.APIException):
@@ -101,6 +109,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.ValidationError(
             detail=exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        exc = Conflict("Other records still refer to this one; remove those references first.")
+    elif isinstance(exc, IntegrityError):
+        exc = Conflict("The change conflicts with stored data (a uniqueness or integrity rule).")
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -155,6 +167,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return problem_response(413, "The request body is too large.", code="payload_too_large")
         return problem_response(400, "The request could not be read.", code="bad_request")
     from django.views.defaults import bad_request as default
 

@@ -21,7 +21,9 @@ class ApiModelSerializer(serializers.ModelSerializer):
         for name, field in fields.items():
             if not field.help_text:
                 try:
-                    model_field = model._meta.get_field(field.source if field.source and field.source != "*" else name)
+                    model_field = model._meta.get_field(
+                        field.source if field.source and field.source != "*" else name
+                    )
                     label = str(getattr(model_field, "verbose_name", name))
                 except Exception:  # noqa: BLE001 -- a computed field: fall back to its name
                     label = name.replace("_", " ")
