@@ -177,3 +177,37 @@ def previous_value(snapshot: IndicatorValue) -> Decimal | None:
     """The value this snapshot had before its latest change (from its history), if any."""
     earlier = snapshot.history.exclude(value=snapshot.value).order_by("-history_date").first()  # type: ignore[attr-defined]  # django-simple-history
     return earlier.value if earlier is not None else None
+
+
+# The 2006 report covers 2006: a figure it gives "to date" or "since" a start is read to the
+# end of 2006 (its own period end), the latest point its data can speak for.
+REPORT_PERIOD_END = {"E/CN.15/2007/9": datetime.date(2006, 12, 31)}
+CUMULATIVE_START = datetime.date(STANDARD_FIRST_YEAR, 1, 1)
+EARLIEST_RECORD = datetime.date(1950, 1, 1)  # the earliest year a contribution may carry
+
+
+def comparable_when_key(figure: Any, *, takes_reference_date: bool) -> tuple[str | None, str]:
+    """The snapshot key a published figure is compared with, and how it was chosen.
+
+    Stated period or date -> that key. Open-ended or undated -> the cumulative period from
+    its start (or January 2003, the Global Project's launch) to the end of the report's period.
+    A stock figure without a date has nothing to compare with."""
+    if figure.reference_date is not None:
+        return figure.reference_date.isoformat(), "as published"
+    if figure.period_start is not None and figure.period_end is not None:
+        return f"{figure.period_start.isoformat()}..{figure.period_end.isoformat()}", "as published"
+    if figure.period_end is not None and not takes_reference_date:
+        return (
+            f"{EARLIEST_RECORD.isoformat()}..{figure.period_end.isoformat()}",
+            "no start in the report: every recorded year to its end date",
+        )
+    end = REPORT_PERIOD_END.get(figure.document_symbol)
+    if takes_reference_date or end is None:
+        return None, "the published figure has no date to compare at"
+    start = figure.period_start or CUMULATIVE_START
+    how = (
+        "open-ended in the report: read to the end of its period"
+        if figure.period_start
+        else ("no period in the report: read as since January 2003 to the end of its period")
+    )
+    return f"{start.isoformat()}..{end.isoformat()}", how
