@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from . import choices
 from .choices import ActivityStatus, CountryRole, InstrumentGroup
@@ -44,20 +45,19 @@ def _instrument_total(instruments: InstrumentsArg) -> Any:
     return Value(len({getattr(i, "pk", i) for i in instruments}))
 
 
-def _deposited(as_of: datetime.date, instruments: InstrumentsArg) -> Q:
+def _deposits(as_of: datetime.date, instruments: InstrumentsArg) -> QuerySet[Ratification]:
     return (
-        Q(ratifications__deposit_date__lte=as_of)
-        & ~Q(ratifications__action="")
-        & _instrument_filter(instruments, prefix="ratifications__")
+        Ratification.objects.filter(deposit_date__lte=as_of)
+        .exclude(action="")
+        .filter(_instrument_filter(instruments))
+        .order_by()
     )
 
 
-def _counted_countries(as_of: datetime.date, instruments: InstrumentsArg) -> QuerySet[Country]:
-    return (
-        Country.objects.un_members_at(as_of)
-        .annotate(deposited=Count("ratifications", filter=_deposited(as_of, instruments), distinct=True))
-        .annotate(instrument_total=_instrument_total(instruments))
-    )
+def _deposit_counts(as_of: datetime.date, instruments: InstrumentsArg) -> QuerySet[Any]:
+    """(country, n) per country with at least one deposit, grouped on the ratification table
+    only (one row per country and instrument is a database constraint, so n counts instruments)."""
+    return _deposits(as_of, instruments).values("country").annotate(n=Count("pk"))
 
 
 def instrument_counts(
@@ -73,9 +73,10 @@ def instrument_counts(
         queryset = queryset.filter(pk__in=countries.values_list("pk", flat=True))
     elif countries is not None:
         queryset = queryset.filter(pk__in=[getattr(c, "pk", c) for c in countries])
+    per_country = _deposit_counts(as_of, instruments).filter(country=OuterRef("pk")).values("n")
     rows = (
         queryset.order_by()
-        .annotate(n=Count("ratifications", filter=_deposited(as_of, instruments), distinct=True))
+        .annotate(n=Coalesce(Subquery(per_country, output_field=IntegerField()), 0))
         .values_list("pk", "n")
     )
     return dict(rows)
@@ -83,14 +84,16 @@ def instrument_counts(
 
 def countries_with_all(*, as_of: datetime.date, instruments: InstrumentsArg = None) -> QuerySet[Country]:
     """UN members at ``as_of`` that had deposited every one of the instruments by then."""
-    return _counted_countries(as_of, instruments).filter(Q(deposited=F("instrument_total")))
+    complete = _deposit_counts(as_of, instruments).filter(n=_instrument_total(instruments)).values("country")
+    return Country.objects.un_members_at(as_of).filter(pk__in=complete)
 
 
 def countries_with_at_most(
     *, n: int, as_of: datetime.date, instruments: InstrumentsArg = None
 ) -> QuerySet[Country]:
     """UN members at ``as_of`` that had deposited ``n`` or fewer of the instruments by then."""
-    return _counted_countries(as_of, instruments).filter(Q(deposited__lte=n))
+    more = _deposit_counts(as_of, instruments).filter(n__gt=n).values("country")
+    return Country.objects.un_members_at(as_of).exclude(pk__in=more)
 
 
 def deposits_in_period(
