@@ -20,7 +20,9 @@ from django.utils import timezone
 from tracker.celery import app as celery_app
 
 from ...choices import ReportFormat, RunStatus, ScopeKind
+from ...indicators import Scope
 from ...models import IndicatorValue, Report, ReportFile
+from ..snapshots import refresh
 from .content import ReportContent, assemble
 from .html import render_html
 from .pdf import render_pdf
@@ -46,26 +48,24 @@ def indicator_snapshots(report: Report) -> list[IndicatorValue]:
 
     Uses the indicators helper's ``reports.services.snapshots.refresh`` (paras 29-32 figures).
     """
-    try:
-        from reports.indicators import Scope
-
-        from ..snapshots import refresh
-    except ImportError:  # pragma: no cover -- only before the indicators module exists
-        logger.warning("reports.services.snapshots is not available; the report has no snapshots")
-        return []
     if report.scope_kind == ScopeKind.REGION and report.scope_region is not None:
         scope = Scope.for_region(report.scope_region)
     elif report.scope_kind == ScopeKind.COUNTRY and report.scope_country is not None:
         scope = Scope.for_country(report.scope_country)
     else:
         scope = Scope.global_()
-    values: list[IndicatorValue] = refresh(
+    values = refresh(
         periods=[(report.period_start, report.period_end)],
         reference_dates=[report.period_end + datetime.timedelta(days=1)],
         scope=scope,
         actor=None,
     )
-    return values
+    return list(
+        IndicatorValue.objects.filter(pk__in=[v.pk for v in values])
+        .select_related("indicator")
+        .prefetch_related("indicator__targets")
+        .order_by("indicator__display_order", "indicator__code", "reference_date", "period_start")
+    )
 
 
 def _store(report: Report, fmt: str, data: bytes) -> ReportFile:
