@@ -85,6 +85,20 @@ def _messages(error: ValidationError) -> list[str]:
     return list(error.messages)
 
 
+def _normalized(model: type[models.Model], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain values as the model holds them ("2006-05-08" -> date), so that comparisons are exact."""
+    result = dict(values)
+    for name, value in values.items():
+        field = model._meta.get_field(name) if not name.endswith("_id") else None
+        if not isinstance(field, models.Field) or field.is_relation or value is None:
+            continue
+        try:
+            result[name] = field.to_python(value)
+        except ValidationError as error:
+            raise ValidationError({name: error.messages}) from None
+    return result
+
+
 def _differs(obj: models.Model, values: Mapping[str, Any]) -> bool:
     return any(getattr(obj, name) != value for name, value in values.items())
 
@@ -257,15 +271,15 @@ def update_activity(
     because history is kept on the concrete model).
     """
     _refuse_unknown(fields, _ACTIVITY_FIELDS, "An activity")
+    fields = _normalized(Activity, fields)
     country_rows = _resolve_countries(countries) if countries is not None else None
     participation_rows = _participation_rows(participations) if participations is not None else None
     outcome_rows = _outcome_rows(outcomes) if outcomes is not None else None
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         current = Activity.objects.select_for_update().get(pk=activity.pk)
-        changed = _differs(current, fields)
-        _assign(current, fields)
-        _check_activity(current)
-        if changed:
+        if _differs(current, fields):  # what is stored was valid: only a change needs checking
+            _assign(current, fields)
+            _check_activity(current)
             current.save()
         if country_rows is not None:
             _sync_countries(current, country_rows)
@@ -312,6 +326,7 @@ def create_action_plan(
 
 def update_action_plan(*, actor: Any, reason: str, action_plan: ActionPlan, **fields: Any) -> ActionPlan:
     _refuse_unknown(fields, _ACTION_PLAN_FIELDS, "An action plan")
+    fields = _normalized(ActionPlan, fields)
     if "mission" in fields:
         _require_mission(fields["mission"])
     # Compare with what is stored: the caller's instance may already carry the new values (forms).
@@ -341,6 +356,7 @@ def update_follow_up_request(
     *, actor: Any, reason: str, follow_up_request: FollowUpRequest, **fields: Any
 ) -> FollowUpRequest:
     _refuse_unknown(fields, _FOLLOW_UP_FIELDS, "A follow-up request")
+    fields = _normalized(FollowUpRequest, fields)
     if "mission" in fields:
         _require_mission(fields["mission"])
     current = FollowUpRequest.objects.get(pk=follow_up_request.pk)

@@ -9,6 +9,7 @@ from django.db import transaction
 from tracker.history import change_context
 
 from ..models import Country, Tool
+from .activities import _normalized
 
 __all__ = ["create_tool", "update_tool"]
 
@@ -45,6 +46,7 @@ def update_tool(
 ) -> Tool:
     """Change a tool's fields (and, when given, its countries); writes only what differs."""
     _refuse_unknown(fields)
+    fields = _normalized(Tool, fields)
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         current = Tool.objects.select_for_update().get(pk=tool.pk)
         changed = any(getattr(current, name) != value for name, value in fields.items())

@@ -270,3 +270,17 @@ def test_database_refuses_a_follow_up_request_without_mission():
             country=CountryFactory.create(),
             kind=FollowUpKind.OTHER,
         )
+
+
+def test_values_given_as_text_compare_as_stored_so_a_repeat_writes_nothing(actor):
+    activity = _workshop(actor)
+    update_activity(
+        actor=actor, reason="same", activity=activity, start_date="2006-05-08", participant_count="0"
+    )
+    update_activity(
+        actor=actor, reason="same", activity=activity, start_date="2006-05-08", participant_count="0"
+    )
+    assert activity.history.count() == 2  # type: ignore[attr-defined]  # simple-history manager
+    with pytest.raises(ValidationError) as error:
+        update_activity(actor=actor, reason="bad", activity=activity, start_date="8 May")
+    assert list(error.value.message_dict) == ["start_date"]
