@@ -5,14 +5,17 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from missions.admin.activities import ACTIVITY_ADMINS
+from missions.models import Activity
 from partners.admin import ActivityOrganisationInline
 from partners.choices import ContributionKind
 from partners.models import Contribution, Donor, Organisation
-from partners.services.report_2006 import load_funding_2006
+from partners.services.report_2006 import load_funding_2006, load_organisations_2006, load_partners_2006
 
 from .test_annex import COLUMN_TOTALS, GRAND_TOTAL, PRINTED
 
@@ -182,9 +185,25 @@ def test_the_admin_form_names_the_field_of_a_bad_contribution(officer_client, an
     assert Contribution.objects.filter(amount__lt=Decimal("0")).count() == 0
 
 
-def test_contribution_changelist_query_count_does_not_grow_with_rows(
-    officer_client, annex_loaded, django_assert_max_num_queries
-):
-    with django_assert_max_num_queries(12):
-        response = officer_client.get(reverse("admin:partners_contribution_changelist"))
+@pytest.mark.parametrize(
+    "model", ["contribution", "organisation", "partnership", "donor", "activityorganisation"]
+)
+def test_changelist_query_count_does_not_grow_with_rows(officer_client, activities_2006, model):
+    url = reverse(f"admin:partners_{model}_changelist")
+    load_organisations_2006()
+    with CaptureQueriesContext(connection) as few:
+        assert officer_client.get(url).status_code == 200
+    load_partners_2006()
+    with CaptureQueriesContext(connection) as many:
+        assert officer_client.get(url).status_code == 200
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+
+def test_the_activity_page_shows_the_joint_work_inline(officer_client, activities_2006):
+    load_partners_2006()
+    workshop = Activity.objects.get(reference="W-j")
+    response = officer_client.get(reverse("admin:missions_workshop_change", args=[workshop.pk]))
     assert response.status_code == 200
+    content = response.content.decode()
+    assert "organisation_roles-TOTAL_FORMS" in content
+    assert "Southern African Development Community" in content
