@@ -163,6 +163,20 @@ class Participation(models.Model):
         ordering = ["activity", "role"]
         constraints = [
             models.UniqueConstraint(fields=["activity", "role"], name="participation_unique_role"),
+            models.CheckConstraint(
+                condition=models.Q(count__isnull=True)
+                | models.Q(trained__isnull=True)
+                | models.Q(trained__lte=models.F("count")),
+                name="participation_trained_within_count",
+                violation_error_message="More were trained than took part.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(count__isnull=True)
+                | models.Q(briefed__isnull=True)
+                | models.Q(briefed__lte=models.F("count")),
+                name="participation_briefed_within_count",
+                violation_error_message="More were briefed than took part.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -284,3 +284,11 @@ def test_values_given_as_text_compare_as_stored_so_a_repeat_writes_nothing(actor
     with pytest.raises(ValidationError) as error:
         update_activity(actor=actor, reason="bad", activity=activity, start_date="8 May")
     assert list(error.value.message_dict) == ["start_date"]
+
+
+def test_database_refuses_more_trained_than_took_part():
+    activity = ActivityFactory.create(kind=ActivityKind.TRAINING_COURSE)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Participation.objects.create(activity=activity, role="judges", count=5, trained=6)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Participation.objects.create(activity=activity, role="judges", count=5, briefed=9)
