@@ -57,6 +57,13 @@ class Organisation(models.Model):
     def clean(self) -> None:
         if self.parent_id and self.parent_id == self.pk:
             raise ValidationError({"parent": "An organisation cannot be its own parent."})
+        seen = {self.pk}
+        parent = self.parent if self.parent_id else None
+        while parent is not None:
+            if parent.pk in seen:
+                raise ValidationError({"parent": f"{self.parent} cannot be the parent: it is below {self}."})
+            seen.add(parent.pk)
+            parent = parent.parent
 
 
 class Partnership(models.Model):

@@ -45,19 +45,8 @@ def upsert(model: type[M], *, lookup: Mapping[str, Any], values: Mapping[str, An
 def save_organisation(*, actor: Any, reason: str, organisation: Organisation) -> Organisation:
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         organisation.full_clean()
-        _check_parent_cycle(organisation)
         organisation.save()
     return organisation
-
-
-def _check_parent_cycle(organisation: Organisation) -> None:
-    seen = {organisation.pk} if organisation.pk else set()
-    parent = organisation.parent
-    while parent is not None:
-        if parent.pk in seen:
-            raise ValidationError({"parent": f"{parent} is already below {organisation}: no cycles."})
-        seen.add(parent.pk)
-        parent = parent.parent
 
 
 def save_partnership(

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from missions.choices import ActivityKind
-from missions.models import Activity, Country
-from tests.factories import ActivityFactory, CountryFactory
+from missions.models import Country
+from missions.services.report_2006 import load_missions_2006
+from tests.factories import CountryFactory
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures" / "report_2006"
 # Donors of the annex and the governments of partners.csv.
@@ -41,18 +41,8 @@ def activity_references() -> list[str]:
 
 
 def ensure_activities() -> None:
-    """The 2006 activities, from the activities helper's loader once it exists, else stand-ins."""
-    try:
-        from missions.services.report_2006 import load_missions_2006
-
-        load_missions_2006()
-    except NotImplementedError:
-        present = set(Activity.objects.values_list("reference", flat=True))
-        for reference in activity_references():
-            if reference not in present:
-                ActivityFactory.create(
-                    reference=reference, title=f"2006 report {reference}", kind=ActivityKind.OTHER_EVENT
-                )
+    """The 2006 activities, created by the activities helper's loader (idempotent)."""
+    load_missions_2006()
 
 
 @pytest.fixture

@@ -1,0 +1,44 @@
+"""Organisation, partnership and joint-work services."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from partners.choices import OrganisationRole
+from partners.models import ActivityOrganisation
+from partners.services.organisations import save_organisation, set_activity_organisations
+from tests.factories import ActivityFactory, OrganisationFactory
+
+
+def test_an_organisation_cannot_be_below_itself(db, officer):
+    top = OrganisationFactory.create()
+    middle = OrganisationFactory.create(parent=top)
+    top.parent = middle
+    with pytest.raises(ValidationError) as excinfo:
+        save_organisation(actor=officer, reason="t", organisation=top)
+    assert excinfo.value.message_dict == {"parent": [f"{middle} cannot be the parent: it is below {top}."]}
+
+
+def test_set_activity_organisations_replaces_the_roles_and_keeps_the_unchanged_ones(db, officer):
+    activity = ActivityFactory.create()
+    osce, coe = OrganisationFactory.create(), OrganisationFactory.create()
+    co, host = OrganisationRole.CO_ORGANISER, OrganisationRole.HOST
+    set_activity_organisations(
+        actor=officer, reason="first", activity=activity, roles=[(osce, co), (coe, host)]
+    )
+    kept = ActivityOrganisation.objects.get(organisation=osce)
+    set_activity_organisations(actor=officer, reason="second", activity=activity, roles=[(osce, co)])
+    assert list(ActivityOrganisation.objects.values_list("pk", "organisation", "role")) == [
+        (kept.pk, osce.pk, co)
+    ]
+    assert kept.history.count() == 1
+    assert ActivityOrganisation.history.filter(history_type="-").get().history_change_reason == "second"
+
+
+def test_set_activity_organisations_refuses_an_unknown_role(db, officer):
+    activity = ActivityFactory.create()
+    with pytest.raises(ValidationError) as excinfo:
+        set_activity_organisations(
+            actor=officer, reason="t", activity=activity, roles=[(OrganisationFactory.create(), "sponsor")]
+        )
+    assert list(excinfo.value.message_dict) == ["role"]
+    assert not ActivityOrganisation.objects.exists()
