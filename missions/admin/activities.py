@@ -479,7 +479,9 @@ class ActivityAdmin(SimpleHistoryAdmin):
         """Written in save_related, with the inlines, through the services."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Sequence[Any], change: bool) -> None:
-        reason = form.cleaned_data.get("change_reason") or ""
+        reason = form.cleaned_data.get("change_reason") or (
+            "Changed in the admin" if change else "Added in the admin"
+        )
         fields = {name: value for name, value in form.cleaned_data.items() if name in _ACTIVITY_FIELDS}
         sets: dict[str, Any] = {}
         others = []
@@ -716,7 +718,9 @@ class _ServiceSavedAdmin(SimpleHistoryAdmin):
         return True
 
     def _reason(self, form: Any) -> str:
-        return form.cleaned_data.get("change_reason") or ""
+        return form.cleaned_data.get("change_reason") or (
+            "Changed in the admin" if form.instance.pk else "Added in the admin"
+        )
 
 
 @admin.register(ActionPlan)

@@ -57,7 +57,9 @@ class ToolAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Tool, form: Any, change: bool) -> None:
         values = {name: value for name, value in form.cleaned_data.items() if name in _TOOL_FIELDS}
-        reason = form.cleaned_data.get("change_reason") or ""
+        reason = form.cleaned_data.get("change_reason") or (
+            "Changed in the admin" if change else "Added in the admin"
+        )
         countries = form.cleaned_data.get("countries")
         if change:
             update_tool(actor=request.user, reason=reason, tool=obj, countries=countries, **values)
