@@ -342,3 +342,39 @@ def test_changelist_query_count_does_not_grow_with_rows(officer_client, name, ki
     many = count_queries()
     assert many == few
     assert few <= 16
+
+
+def test_a_past_version_can_be_viewed_but_not_reverted_around_the_services(officer_client):
+    activity = create_activity(
+        actor=None,
+        reason="import",
+        kind=ActivityKind.WORKSHOP,
+        title="First",
+        start_date=datetime.date(2006, 3, 1),
+    )
+    version = activity.history.get()  # type: ignore[attr-defined]  # simple-history manager
+    url = reverse("admin:missions_workshop_simple_history", args=[activity.pk, version.history_id])
+    page = officer_client.get(url)
+    assert page.status_code == 200
+    assert "First" in page.content.decode()
+    assert officer_client.post(url, {"title": "Reverted"}).status_code == 403
+    assert Activity.objects.get().title == "First"
+
+
+def test_delete_goes_through_the_service_and_keeps_history(officer_client, officer):
+    activity = create_activity(
+        actor=None,
+        reason="import",
+        kind=ActivityKind.VIDEO_CONFERENCE,
+        title="Entered twice",
+        start_date=datetime.date(2006, 3, 1),
+        countries=[(CountryFactory.create(), CountryRole.BENEFICIARY)],
+    )
+    response = officer_client.post(_url("videoconference", "delete", activity.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert Activity.objects.count() == 0
+    deletions = Activity.history.filter(history_type="-")  # type: ignore[attr-defined]  # simple-history manager
+    assert [(r.history_user, r.history_change_reason) for r in deletions] == [
+        (officer, "Deleted in the admin")
+    ]
+    assert ActivityCountry.history.filter(history_type="-").count() == 1  # type: ignore[attr-defined]  # simple-history manager
