@@ -5,7 +5,7 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 
-from tracker.api.filters import ApiFilterSet, codes
+from tracker.api.filters import ApiFilterSet, IntegerFilter, codes
 
 from .choices import ActivityKind, ActivityStatus, CountryRole, RegionKind
 from .models import (
@@ -70,7 +70,7 @@ class RatificationFilterSet(ApiFilterSet):
     action = django_filters.CharFilter(
         help_text="ratification, accession, acceptance, approval or succession."
     )
-    year = django_filters.NumberFilter(field_name="deposit_date__year", help_text="Year of deposit.")
+    year = IntegerFilter(field_name="deposit_date__year", help_text="Year of deposit.")
     deposited_from = django_filters.DateFilter(
         field_name="deposit_date", lookup_expr="gte", help_text="Deposited on or after this date."
     )
@@ -88,7 +88,7 @@ class LegislationEventFilterSet(ApiFilterSet):
     region = codes("region", "Regions (codes) the country lies in.", method=in_regions("country__"))
     instrument = codes("instruments__code", "Instrument codes, comma-separated.", distinct=True)
     kind = django_filters.CharFilter(help_text="incorporation, new_law, amendment or drafting.")
-    year = django_filters.NumberFilter(field_name="date__year", help_text="Year of the event.")
+    year = IntegerFilter(field_name="date__year", help_text="Year of the event.")
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte", help_text="On or after.")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte", help_text="On or before.")
     assisted_by_office = django_filters.BooleanFilter(help_text="Assisted by the office.")
@@ -112,7 +112,7 @@ class ActivityFilterSet(ApiFilterSet):
     )
     region = codes("region__code", "The office's field region (code), comma-separated.")
     host_country = codes("host_country__iso3", "Host country (ISO alpha-3).")
-    year = django_filters.NumberFilter(field_name="start_date__year", help_text="Year the activity started.")
+    year = IntegerFilter(field_name="start_date__year", help_text="Year the activity started.")
     start_from = django_filters.DateFilter(
         field_name="start_date", lookup_expr="gte", help_text="Started on or after this date."
     )
@@ -154,11 +154,9 @@ class ToolFilterSet(ApiFilterSet):
 
 class ActionPlanFilterSet(ApiFilterSet):
     country = codes("country__iso3", "Countries (ISO alpha-3), comma-separated.")
-    mission = django_filters.NumberFilter(field_name="mission_id", help_text="Id of the mission.")
+    mission = IntegerFilter(field_name="mission_id", help_text="Id of the mission.")
     status = django_filters.CharFilter(help_text="drafted, adopted, in_implementation or completed.")
-    year = django_filters.NumberFilter(
-        field_name="mission__start_date__year", help_text="Year of the mission."
-    )
+    year = IntegerFilter(field_name="mission__start_date__year", help_text="Year of the mission.")
 
     class Meta:
         model = ActionPlan
@@ -167,10 +165,10 @@ class ActionPlanFilterSet(ApiFilterSet):
 
 class FollowUpRequestFilterSet(ApiFilterSet):
     country = codes("country__iso3", "Countries (ISO alpha-3), comma-separated.")
-    mission = django_filters.NumberFilter(field_name="mission_id", help_text="Id of the mission.")
+    mission = IntegerFilter(field_name="mission_id", help_text="Id of the mission.")
     kind = django_filters.CharFilter(help_text="legislative_drafting, training or other.")
     status = django_filters.CharFilter(help_text="requested, in_progress, completed or declined.")
-    year = django_filters.NumberFilter(field_name="requested_on__year", help_text="Year requested.")
+    year = IntegerFilter(field_name="requested_on__year", help_text="Year requested.")
 
     class Meta:
         model = FollowUpRequest

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from tracker.api.filters import ApiFilterSet, codes
+from tracker.api.filters import ApiFilterSet, IntegerFilter, codes
 
 from .choices import ContributionKind, OrganisationKind
 from .models import Contribution, Donor, Organisation, Partnership, RegularBudgetAllocation
@@ -24,7 +24,7 @@ class PartnershipFilterSet(ApiFilterSet):
     kind = django_filters.CharFilter(
         help_text="mou, exchange_of_letters, formal_agreement or working_arrangement."
     )
-    year = django_filters.NumberFilter(field_name="took_effect_on__year", help_text="Year it took effect.")
+    year = IntegerFilter(field_name="took_effect_on__year", help_text="Year it took effect.")
     from_date = django_filters.DateFilter(
         field_name="took_effect_on", lookup_expr="gte", help_text="Took effect on or after."
     )
@@ -50,9 +50,9 @@ class ContributionFilterSet(ApiFilterSet):
     donor = codes("donor__name", "Donor names, comma-separated.")
     country = codes("donor__country__iso3", "Country (ISO alpha-3) of a State donor.")
     kind = django_filters.MultipleChoiceFilter(choices=ContributionKind.choices, help_text="Kind(s).")
-    year = django_filters.NumberFilter(help_text="The year the contribution counts for.")
-    year_from = django_filters.NumberFilter(field_name="year", lookup_expr="gte", help_text="From this year.")
-    year_to = django_filters.NumberFilter(field_name="year", lookup_expr="lte", help_text="Up to this year.")
+    year = IntegerFilter(help_text="The year the contribution counts for.")
+    year_from = IntegerFilter(field_name="year", lookup_expr="gte", help_text="From this year.")
+    year_to = IntegerFilter(field_name="year", lookup_expr="lte", help_text="Up to this year.")
     currency = django_filters.CharFilter(help_text="ISO 4217 code.")
 
     class Meta:
@@ -61,8 +61,8 @@ class ContributionFilterSet(ApiFilterSet):
 
 
 class RegularBudgetAllocationFilterSet(ApiFilterSet):
-    year_from = django_filters.NumberFilter(field_name="year", lookup_expr="gte", help_text="From this year.")
-    year_to = django_filters.NumberFilter(field_name="year", lookup_expr="lte", help_text="Up to this year.")
+    year_from = IntegerFilter(field_name="year", lookup_expr="gte", help_text="From this year.")
+    year_to = IntegerFilter(field_name="year", lookup_expr="lte", help_text="Up to this year.")
 
     class Meta:
         model = RegularBudgetAllocation

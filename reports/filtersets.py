@@ -2,7 +2,7 @@
 
 import django_filters
 
-from tracker.api.filters import ApiFilterSet, codes
+from tracker.api.filters import ApiFilterSet, IntegerFilter, codes
 
 from .choices import RunStatus, ScopeKind
 from .models import IndicatorDefinition, IndicatorValue, PublishedFigure, Report, ReportSchedule
@@ -24,7 +24,7 @@ class IndicatorValueFilterSet(ApiFilterSet):
     )
     country = codes("scope_country__iso3", "Country of country-scoped values (ISO alpha-3).")
     region = codes("scope_region__code", "Region of region-scoped values (code).")
-    year = django_filters.NumberFilter(field_name="period_start__year", help_text="Year the period starts.")
+    year = IntegerFilter(field_name="period_start__year", help_text="Year the period starts.")
     reference_date = django_filters.DateFilter(help_text="Reference date of stock indicators.")
     period_from = django_filters.DateFilter(
         field_name="period_start", lookup_expr="gte", help_text="Periods starting on or after."
@@ -58,8 +58,8 @@ class ReportScheduleFilterSet(ApiFilterSet):
 
 class ReportFilterSet(ApiFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=RunStatus.choices, help_text="Status(es).")
-    schedule = django_filters.NumberFilter(field_name="schedule_id", help_text="Id of the schedule.")
-    year = django_filters.NumberFilter(field_name="period_start__year", help_text="Year the period starts.")
+    schedule = IntegerFilter(field_name="schedule_id", help_text="Id of the schedule.")
+    year = IntegerFilter(field_name="period_start__year", help_text="Year the period starts.")
     created_from = django_filters.IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after."
     )

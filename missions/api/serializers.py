@@ -271,7 +271,10 @@ class ActivitySerializer(ApiModelSerializer):
         help_text="Id of the activity this one follows up.",
     )
     responsible_officer: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, help_text="User name of the responsible officer."
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="User name of the responsible officer.",
     )
     countries = ActivityCountrySerializer(
         many=True, source="country_roles", required=False, help_text="Countries and their role."

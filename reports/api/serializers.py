@@ -33,10 +33,14 @@ class IndicatorDefinitionSerializer(ApiModelSerializer):
 
 class IndicatorValueSerializer(ApiModelSerializer):
     indicator: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, help_text="Indicator code."
+        slug_field="code", read_only=True, allow_null=True, help_text="Indicator code."
     )
-    scope_region = region_field(read_only=True, help_text="Region of a regional value (code).")
-    scope_country = country_field(read_only=True, help_text="Country of a country value (ISO3).")
+    scope_region = region_field(
+        read_only=True, allow_null=True, help_text="Region of a regional value (code)."
+    )
+    scope_country = country_field(
+        read_only=True, allow_null=True, help_text="Country of a country value (ISO3)."
+    )
     breakdown = serializers.JSONField(
         read_only=True, help_text="The value's parts (e.g. per country or kind)."
     )
@@ -68,7 +72,7 @@ class IndicatorValueSerializer(ApiModelSerializer):
 
 class PublishedFigureSerializer(ApiModelSerializer):
     indicator: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, help_text="Indicator code."
+        slug_field="code", read_only=True, allow_null=True, help_text="Indicator code."
     )
 
     class Meta:
@@ -164,8 +168,12 @@ class ReportSerializer(ApiModelSerializer):
     schedule: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
         read_only=True, help_text="Id of the schedule, if any."
     )
-    scope_region = region_field(read_only=True, help_text="Region of a regional report (code).")
-    scope_country = country_field(read_only=True, help_text="Country of a country report (ISO3).")
+    scope_region = region_field(
+        read_only=True, allow_null=True, help_text="Region of a regional report (code)."
+    )
+    scope_country = country_field(
+        read_only=True, allow_null=True, help_text="Country of a country report (ISO3)."
+    )
     files = ReportFileSerializer(
         many=True, read_only=True, help_text="The rendered files, with download links."
     )

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 
 
@@ -38,3 +39,14 @@ def codes(field_name: str, help_text: str, **kwargs: Any) -> django_filters.Base
 
 class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     pass
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (years, ids): 0.5 or 1e9 are refused with 400, not passed to the database."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 2**31 - 1)
+        super().__init__(*args, **kwargs)

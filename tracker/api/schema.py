@@ -68,6 +68,12 @@ ERROR_WHEN = {
     429: "Too many requests for this token; retry after the Retry-After delay.",
 }
 
+PAGE_FIELDS = {
+    "next": "URL of the next page (null on the last page).",
+    "previous": "URL of the previous page (null on the first page).",
+    "results": "The objects of this page.",
+}
+
 COMMON = (400, 401, 403, 404, 405, 406, 429)
 WRITE = (409, 413, 415)
 BY_METHOD = {
@@ -102,6 +108,11 @@ def add_problems(result: dict[str, Any], generator: Any, request: Any, public: b
     """drf-spectacular postprocessing hook: document every error response and header."""
     result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM
     ref = {"$ref": "#/components/schemas/Problem"}
+    for name, component in result["components"]["schemas"].items():
+        if name.startswith("Paginated"):
+            for field, text in PAGE_FIELDS.items():
+                if field in component.get("properties", {}):
+                    component["properties"][field].setdefault("description", text)
     for path in result.get("paths", {}).values():
         for method, operation in path.items():
             codes = BY_METHOD.get(method)

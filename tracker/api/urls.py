@@ -17,7 +17,9 @@ urlpatterns = [
     ),
     path(
         "redoc/",
-        SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        SpectacularRedocView.as_view(
+            url_name="api-schema", permission_classes=[AllowAny], template_name="api/redoc.html"
+        ),
         name="api-redoc",
     ),
     path("", include("missions.api.urls")),
