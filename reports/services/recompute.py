@@ -21,7 +21,14 @@ from django.utils import timezone
 from ..choices import RunStatus
 from ..indicators import formula_for
 from ..models import ComputationRun, IndicatorDefinition
-from .snapshots import Period, RefreshOutcome, refresh_outcome, scope_from_key, standard_periods_and_dates
+from .snapshots import (
+    Period,
+    RefreshOutcome,
+    published_periods_and_dates,
+    refresh_outcome,
+    scope_from_key,
+    standard_periods_and_dates,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +130,9 @@ def _compute(run: ComputationRun, *, today: datetime.date) -> RefreshOutcome:
     codes = [run.indicator.code] if run.indicator is not None else None
     if period is None and run.reference_date is None:
         periods, dates = standard_periods_and_dates(today=today)
+        published_periods, published_dates = published_periods_and_dates()
+        periods += [p for p in published_periods if p not in periods]
+        dates += [d for d in published_dates if d not in dates]
         return refresh_outcome(
             codes=codes, periods=periods, reference_dates=dates, scope=scope, actor=run.requested_by
         )

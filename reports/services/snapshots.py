@@ -22,7 +22,7 @@ from tracker.history import change_context
 
 from ..choices import ScopeKind
 from ..indicators import Scope, compute, formula_for
-from ..models import IndicatorDefinition, IndicatorValue
+from ..models import IndicatorDefinition, IndicatorValue, PublishedFigure
 
 Period = tuple[datetime.date, datetime.date]
 
@@ -211,3 +211,21 @@ def comparable_when_key(figure: Any, *, takes_reference_date: bool) -> tuple[str
         else ("no period in the report: read as since January 2003 to the end of its period")
     )
     return f"{start.isoformat()}..{end.isoformat()}", how
+
+
+def published_periods_and_dates() -> tuple[list[Period], list[datetime.date]]:
+    """The periods and dates the linked published figures are compared at (one query), so that
+    the standard refresh computes every value the admin compares with a published figure."""
+    periods: set[Period] = set()
+    dates: set[datetime.date] = set()
+    for figure in PublishedFigure.objects.filter(indicator__isnull=False).select_related("indicator"):
+        assert figure.indicator is not None  # noqa: S101 -- filtered above
+        key, _how = comparable_when_key(figure, takes_reference_date=figure.indicator.takes_reference_date)
+        if key is None:
+            continue
+        if ".." in key:
+            start, end = key.split("..")
+            periods.add((datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)))
+        else:
+            dates.add(datetime.date.fromisoformat(key))
+    return sorted(periods), sorted(dates)

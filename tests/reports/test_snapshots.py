@@ -12,6 +12,7 @@ from reports.models import IndicatorValue
 from reports.services.published_figures import load_published_figures
 from reports.services.snapshots import (
     previous_value,
+    published_periods_and_dates,
     refresh,
     refresh_outcome,
     scope_from_key,
@@ -109,3 +110,14 @@ def test_standard_set_is_each_year_since_2003_the_cumulative_period_and_each_1_j
         (datetime.date(2003, 1, 1), datetime.date(2007, 12, 31))
     ]
     assert dates == [datetime.date(y, 1, 1) for y in range(2003, 2009)]
+
+
+def test_published_figures_add_the_periods_they_are_compared_at() -> None:
+    periods, dates = published_periods_and_dates()
+
+    assert periods == [
+        (datetime.date(1950, 1, 1), datetime.date(2006, 12, 31)),  # IF-31, the annex "as at 31 Dec 2006"
+        (datetime.date(2003, 1, 1), datetime.date(2006, 12, 31)),  # since 2003 / no period stated
+        (datetime.date(2006, 1, 1), datetime.date(2006, 12, 31)),
+    ]
+    assert dates == [datetime.date(2003, 1, 1), datetime.date(2007, 1, 1)]
