@@ -259,3 +259,31 @@ def test_same_data_same_fingerprint_and_any_change_of_an_input_changes_it() -> N
     activity.title = "Renamed"
     activity.save()
     assert compute(indicator, period=Y2006).fingerprint != first.fingerprint
+
+
+def _grow(n: int) -> None:
+    """n more countries, each with a mission, a workshop, a law, a tool and a contribution."""
+    for _ in range(n):
+        country = CountryFactory.create()
+        assist(country)
+        assist(country, kind=ActivityKind.WORKSHOP, role=CountryRole.PARTICIPANT, officials_briefed=3)
+        LegislationEventFactory.create(country=country, assisted_by_office=True)
+        ToolFactory.create().countries.add(country)
+        ContributionFactory.create(donor=DonorFactory.create(country=country), year=2006)
+
+
+@pytest.mark.parametrize("code", sorted(FORMULAS))
+def test_every_formula_runs_the_same_number_of_queries_whatever_the_data(code: str) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    indicator = definition(code)
+    when = {"as_of": datetime.date(2007, 1, 1)} if FORMULAS[code].takes_reference_date else {"period": Y2006}
+    counts = []
+    for n in (1, 6):
+        _grow(n)
+        with CaptureQueriesContext(connection) as captured:
+            compute(indicator, **when)  # type: ignore[arg-type]
+        counts.append(len(captured))
+
+    assert counts[0] == counts[1] <= 4
