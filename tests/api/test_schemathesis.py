@@ -21,9 +21,19 @@ EXAMPLES = 3
 
 @pytest.fixture
 def api_schema(db):  # type: ignore[no-untyped-def]
+    from django.core.signals import request_finished, request_started
     from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
 
-    return schemathesis.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
+    # Like Django's test client: the WSGI handler must not close the test's connection (and its
+    # transaction) at the end of each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.from_pytest_fixture("api_schema")
