@@ -88,7 +88,6 @@ def _styles() -> dict[str, ParagraphStyle]:
         "body": body,
         "note": ParagraphStyle("note", parent=body, fontSize=8, textColor=colors.HexColor("#555555")),
         "cell": ParagraphStyle("cell", parent=body, fontSize=7, leading=9),
-        "num": ParagraphStyle("num", parent=body, fontSize=7, leading=9, alignment=2),
         "head": ParagraphStyle("head", parent=body, fontName=FONT_BOLD, fontSize=7, leading=9),
     }
 
@@ -98,13 +97,14 @@ def _table(table: Table, styles: dict[str, ParagraphStyle], width: float) -> Any
     total = sum(weights)
     col_widths = [width * w / total for w in weights]
     data: list[list[Any]] = [[Paragraph(markup(c.label), styles["head"]) for c in table.columns]]
+    numeric = [i for i, c in enumerate(table.columns) if c.kind in ("int", "money", "date")]
     for row in table.rows:
+        # Numbers and dates are short and Latin: plain strings, far cheaper than Paragraphs.
         data.append(
             [
-                Paragraph(
-                    markup(display(value, column)),
-                    styles["num"] if column.kind in ("int", "money") else styles["cell"],
-                )
+                display(value, column)
+                if column.kind in ("int", "money", "date")
+                else Paragraph(markup(display(value, column)), styles["cell"])
                 for value, column in zip(row, table.columns, strict=True)
             ]
         )
@@ -118,6 +118,9 @@ def _table(table: Table, styles: dict[str, ParagraphStyle], width: float) -> Any
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef3f8")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("FONTSIZE", (0, 0), (-1, -1), 7),
+                ("LEADING", (0, 0), (-1, -1), 9),
+                *[("ALIGN", (i, 1), (i, -1), "RIGHT") for i in numeric],
             ]
         )
     )
