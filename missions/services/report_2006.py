@@ -19,8 +19,13 @@ Readings of the facts (REPORT.md sections 4 and 5), decided here once:
   does not state the level, "regional" is recorded and the notes say it was not stated.
 - The follow-up of W-a (W-a-FU) and other_events.csv EV-18 are the same planned event; it
   is loaded once, as W-a-FU.
-- other_events.csv kinds map to activity kinds as ``_EVENT_KINDS`` below; month-precision
-  dates are stored as the 1st of the month with date_precision "month".
+- other_events.csv kinds map to activity kinds as ``_EVENT_KINDS`` below: briefing ->
+  briefing; expert group meeting, expert working group, expert workshop -> expert_meeting;
+  regional workshop (EV-15, Antalya, February 2007) -> workshop; every other kind
+  (consultations, meetings, conferences, forums, seminars, workshops run by partners) ->
+  other_event, its printed kind kept in the notes. Month-precision dates are stored as the
+  1st of the month with date_precision "month". Where the level is not printed, the notes
+  say so (the field holds its default, national).
 - Tools: counts_as_office_tool only for the TPB-owned tools TOOL-01..07 (REPORT.md
   ambiguity 12); the printed status is kept in the notes.
 Organisations and co-organisers are loaded by partners.services.report_2006 (it looks the
@@ -402,6 +407,9 @@ class _Loader:
             if status == ActivityStatus.HELD and not status_text.startswith("held"):
                 raise FixtureError(f"{row['event_id']}: unknown status '{status_text}'.")
             extra = {"status as printed": status_text} if status_text not in ("held", "planned") else {}
+            level = _EVENT_LEVELS.get(row["kind"])
+            if level is None:
+                extra["level"] = "not stated (recorded with the default, national)"
             self.upsert(
                 row["event_id"],
                 kind=_EVENT_KINDS.get(row["kind"], ActivityKind.OTHER_EVENT),
@@ -410,10 +418,12 @@ class _Loader:
                 end_date=end,
                 date_precision=precision,
                 status=status,
-                level=_EVENT_LEVELS.get(row["kind"], ActivityLevel.NATIONAL),
+                level=level or ActivityLevel.NATIONAL,
                 city=row["city"],
                 host_country=self.countries[row["country_iso3"]] if row["country_iso3"] else None,
-                notes=_notes({**row, **extra}, ("kind", "organizer", "related_id", "status as printed")),
+                notes=_notes(
+                    {**row, **extra}, ("kind", "organizer", "related_id", "status as printed", "level")
+                ),
                 source_paragraph=row["source_para"],
             )
             count += 1
