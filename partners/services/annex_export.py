@@ -112,7 +112,6 @@ def display_rows(table: AnnexTable) -> list[dict[str, object]]:
         cells = []
         for column in table.columns:
             note = first_column_note(row) if column.key == FIRST_COLUMN_KEY else ""
-            # A single amount shows its year in brackets; several show each amount with its year.
             cells.append((money(row.cell(column.key)), note))
         rows.append(
             {"annex_row": row.annex_row or "", "donor": row.donor, "total": money(row.total), "cells": cells}

@@ -207,3 +207,8 @@ def test_the_activity_page_shows_the_joint_work_inline(officer_client, activitie
     content = response.content.decode()
     assert "organisation_roles-TOTAL_FORMS" in content
     assert "Southern African Development Community" in content
+
+
+def test_contribution_changelist_links_to_the_annex(officer_client, db):
+    response = officer_client.get(reverse("admin:partners_contribution_changelist"))
+    assert reverse("admin:partners_contribution_annex") in response.content.decode()
