@@ -157,7 +157,7 @@ def test_legislation_counts_assisted_countries_per_kind_within_the_period() -> N
 def test_officials_use_the_activity_figure_or_else_the_participations() -> None:
     ActivityFactory.create(kind=ActivityKind.TRAINING_COURSE, officials_trained=30, officials_briefed=40)
     course = ActivityFactory.create(kind=ActivityKind.TRAINING_COURSE)
-    ParticipationFactory.create(activity=course, role="prosecutors", trained=12, briefed=1)
+    ParticipationFactory.create(activity=course, role="prosecutors", count=20, trained=12, briefed=1)
     ParticipationFactory.create(activity=course, role="judges", trained=8)
     ActivityFactory.create(
         kind=ActivityKind.BRIEFING, officials_briefed=100, start_date=datetime.date(2007, 1, 1)
