@@ -16,6 +16,8 @@ from .models import (
     FollowUpRequest,
     Instrument,
     LegislationEvent,
+    OutcomeDocument,
+    Participation,
     Ratification,
     Region,
     Tool,
@@ -98,7 +100,33 @@ class LegislationEventFilterSet(ApiFilterSet):
         fields = ["country", "region", "instrument", "kind", "year", "assisted_by_office"]
 
 
+def activity_changed_since(children: tuple[Any, ...]) -> Any:
+    """updated_since for activities: the activity's own fields, or any of its nested rows
+    (added, changed or removed, as their history records), changed since the date."""
+
+    def method(queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+        if value is None:
+            return queryset
+        query = Q(updated_at__gte=value)
+        for child in children:
+            changed = child.history.model.objects.filter(history_date__gte=value).values("activity_id")
+            query |= Q(pk__in=changed)
+        return queryset.filter(query)
+
+    return method
+
+
 class ActivityFilterSet(ApiFilterSet):
+    # Nested parts (countries, participations, outcomes) count as changes of their activity.
+    NESTED: tuple[Any, ...] = (ActivityCountry, Participation, OutcomeDocument)
+
+    updated_since = django_filters.IsoDateTimeFilter(
+        method="filter_updated_since",
+        help_text=(
+            "Only activities created or changed, including their nested countries, participants, "
+            "outcomes and organisations, at or after this ISO 8601 date-time."
+        ),
+    )
     kind = django_filters.MultipleChoiceFilter(choices=ActivityKind.choices, help_text="Kind(s) of activity.")
     status = django_filters.MultipleChoiceFilter(choices=ActivityStatus.choices, help_text="Status(es).")
     country = codes(
@@ -124,6 +152,9 @@ class ActivityFilterSet(ApiFilterSet):
     class Meta:
         model = Activity
         fields = ["kind", "status", "country", "region", "host_country", "year", "reference"]
+
+    def filter_updated_since(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+        return activity_changed_since(self.NESTED)(queryset, name, value)
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         data = self.form.cleaned_data

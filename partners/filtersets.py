@@ -2,10 +2,33 @@
 
 import django_filters
 
+from missions.filtersets import ActivityFilterSet as MissionsActivityFilterSet
 from tracker.api.filters import ApiFilterSet, IntegerFilter, codes
 
 from .choices import ContributionKind, OrganisationKind
-from .models import Contribution, Donor, Organisation, Partnership, RegularBudgetAllocation
+from .models import (
+    ActivityOrganisation,
+    Contribution,
+    Donor,
+    Organisation,
+    Partnership,
+    RegularBudgetAllocation,
+)
+
+
+class ActivityFilterSet(MissionsActivityFilterSet):
+    """The activity filters, with organisation roles among the nested parts and an organisation filter."""
+
+    NESTED = (*MissionsActivityFilterSet.NESTED, ActivityOrganisation)
+
+    organisation = codes(
+        "organisation_roles__organisation__code",
+        "Organisations taking part (codes), comma-separated.",
+        distinct=True,
+    )
+
+    class Meta(MissionsActivityFilterSet.Meta):
+        fields = [*MissionsActivityFilterSet.Meta.fields, "organisation"]
 
 
 class OrganisationFilterSet(ApiFilterSet):

@@ -5,7 +5,6 @@ from typing import Any
 from django.db.models import Prefetch
 
 from missions.api.views import activity_queryset
-from missions.filtersets import ActivityFilterSet
 from missions.models import Activity
 from tracker.api.viewsets import ApiModelViewSet
 
@@ -32,7 +31,7 @@ class ActivityViewSet(ApiModelViewSet):
         Prefetch("organisation_roles", queryset=ActivityOrganisation.objects.select_related("organisation"))
     )
     serializer_class = serializers.ActivitySerializer
-    filterset_class = ActivityFilterSet
+    filterset_class = filtersets.ActivityFilterSet
     search_fields = ["title", "reference", "city", "topics", "notes"]
     ordering_fields = ["id", "start_date", "updated_at"]
     ordering = ["id"]

@@ -136,6 +136,27 @@ def test_updates_need_the_current_etag(write_client, parts) -> None:
 
 
 @pytest.mark.django_db
+def test_a_change_of_nested_parts_only_shows_in_updated_since(write_client, parts) -> None:
+    from django.utils import timezone
+
+    created = write_client.post("/api/v1/activities/", workshop_body(), format="json")
+    since = timezone.now().isoformat()
+    assert write_client.get("/api/v1/activities/", {"updated_since": since}).json()["results"] == []
+    write_client.patch(
+        created["Location"],
+        {"organisations": [{"organisation": "ORG-T1", "role": "host"}]},
+        format="json",
+        HTTP_IF_MATCH=created["ETag"],
+    )
+    changed = write_client.get("/api/v1/activities/", {"updated_since": since}).json()["results"]
+    assert [a["reference"] for a in changed] == ["W-api"]
+    assert (
+        write_client.get("/api/v1/activities/", {"organisation": "ORG-T1"}).json()["results"][0]["id"]
+        == (created.json()["id"])
+    )
+
+
+@pytest.mark.django_db
 def test_delete_needs_the_etag_and_refuses_referenced_objects(write_client) -> None:
     region = RegionFactory.create(code="DEL-ME")
     url = f"/api/v1/regions/{region.pk}/"
