@@ -378,3 +378,14 @@ def test_delete_goes_through_the_service_and_keeps_history(officer_client, offic
         (officer, "Deleted in the admin")
     ]
     assert ActivityCountry.history.filter(history_type="-").count() == 1  # type: ignore[attr-defined]  # simple-history manager
+
+
+def test_other_events_page_offers_only_its_own_kinds(officer_client):
+    data = _form_data(officer_client.get(_url("otherevent", "add")))
+    data.update({"title": "Not a workshop here", "start_date": "2006-05-08", "kind": ActivityKind.WORKSHOP})
+
+    response = officer_client.post(_url("otherevent", "add"), data)
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["kind"]
+    assert Activity.objects.count() == 0
