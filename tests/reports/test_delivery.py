@@ -14,6 +14,12 @@ from tests.factories import ReportFactory, ReportScheduleFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Report files go to a temporary folder, not var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def done_report() -> Report:
     schedule = ReportScheduleFactory.create(extra_addresses="donor@example.org")

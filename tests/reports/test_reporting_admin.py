@@ -13,6 +13,12 @@ from tests.factories import RegionFactory, ReportFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Report files go to a temporary folder, not var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def test_a_manager_subscribes_to_a_quarterly_report_for_their_region(officer_client: Client, officer) -> None:  # type: ignore[no-untyped-def]
     region = RegionFactory.create(name="West and Central Africa (test)")
     officer.email = "manager@example.org"

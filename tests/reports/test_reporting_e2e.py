@@ -27,6 +27,13 @@ from .reporting_data import build_world
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Report files go to a temporary folder, not var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 RUN_AT = datetime.datetime(2007, 1, 1, tzinfo=datetime.UTC)
 
 
