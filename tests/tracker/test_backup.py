@@ -33,11 +33,9 @@ def _snapshot() -> dict[str, list[dict]]:
         out[model._meta.label_lower] = list(model._base_manager.order_by("pk").values())
         for field in model._meta.local_many_to_many:
             through = field.remote_field.through
-            if through._meta.auto_created:  # link rows: their own ids carry no meaning
-                links = through.objects.values_list(
-                    *[f.attname for f in through._meta.fields if not f.primary_key]
-                )
-                out[through._meta.label_lower] = sorted(links)
+            if through is not None and through._meta.auto_created:  # link rows: ids carry no meaning
+                names = [f.attname for f in through._meta.fields if not f.primary_key]
+                out[through._meta.label_lower] = sorted(through._base_manager.values_list(*names))
     return out
 
 
@@ -60,7 +58,7 @@ def varied_records(db):
         event = LegislationEventFactory.create(assisted_by_office=True, activity=activity)
         event.instruments.add(instrument)
         tool = ToolFactory.create()
-        tool.countries.add(activity.country_roles.first().country)
+        tool.countries.add(activity.country_roles.get().country)
         ContributionFactory.create(amount=Decimal("1292385.00"))
         IndicatorValueFactory.create(breakdown={"by_region": {"Africa": 3}})
     return actor
