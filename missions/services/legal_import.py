@@ -312,7 +312,8 @@ def import_ratifications(
             values["reservations"] = row.get("reservations", "")
         if "raw_consent" in present:
             values["source_reference"] = row.get("raw_consent", "")[:300]
-        values["source"] = (row.get("source") or default_source)[:300]
+        if row.get("source") or default_source:
+            values["source"] = (row.get("source") or default_source)[:300]
         if "retrieved_on" not in present and retrieved_on is not None:
             values["retrieved_on"] = retrieved_on
         if not errors and instrument is not None and country is not None:
@@ -407,9 +408,10 @@ def import_legislation(
 ) -> ImportReport:
     """Validate a whole legislation-event file, then apply it all or nothing.
 
-    Columns: ``iso3, kind, title, date`` (required) and ``date_precision, assisted,
+    Columns: ``iso3, kind, date`` (required), ``title`` and ``date_precision, assisted,
     activity_reference, instruments`` (instrument codes separated by ``;``), ``source, notes``.
-    An event is identified by country, kind, date and title; other columns are updated.
+    An event is identified by country, kind, date and title; the other columns present in the
+    file are updated (a column absent from the file leaves that field untouched).
     """
     report = ImportReport(kind="legislation events", dry_run=dry_run)
     try:
@@ -447,7 +449,9 @@ def import_legislation(
         if date is None and row.get("date", "") == "":
             errors.append(RowError(line, "date", "is required"))
         title = row.get("title", "")[:400]
-        values: dict[str, Any] = {"source": row.get("source", "")[:300]}
+        values: dict[str, Any] = {}
+        if "source" in present:
+            values["source"] = row.get("source", "")[:300]
         if "notes" in present:
             values["notes"] = row.get("notes", "")
         if "date_precision" in present:
@@ -455,21 +459,25 @@ def import_legislation(
             if precision not in precisions:
                 errors.append(RowError(line, "date_precision", f"{precision!r} is not day, month or year"))
             values["date_precision"] = precision
-        assisted_text = row.get("assisted", "").lower()
-        if assisted_text not in _TRUE | _FALSE:
-            errors.append(RowError(line, "assisted", f"{assisted_text!r} is not yes or no"))
-        values["assisted_by_office"] = assisted_text in _TRUE
         reference = row.get("activity_reference", "").strip()
         activity = activities.get(reference) if reference else None
         if reference and activity is None:
             errors.append(
                 RowError(line, "activity_reference", f"no activity has the reference {reference!r}")
             )
-        if activity is not None and not values["assisted_by_office"]:
+        if "activity_reference" in present:
+            values["activity"] = activity
+        if "assisted" in present:
+            assisted_text = row.get("assisted", "").lower()
+            if assisted_text not in _TRUE | _FALSE:
+                errors.append(RowError(line, "assisted", f"{assisted_text!r} is not yes or no"))
+            values["assisted_by_office"] = assisted_text in _TRUE
+        elif activity is not None:
+            values["assisted_by_office"] = True  # an activity reference says the office assisted
+        if activity is not None and not values.get("assisted_by_office"):
             errors.append(
                 RowError(line, "assisted", "an event linked to an activity was assisted by the office")
             )
-        values["activity"] = activity
         instrument_ids: set[int] | None = None
         if "instruments" in present:
             instrument_ids = set()

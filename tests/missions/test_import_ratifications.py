@@ -203,8 +203,33 @@ def test_legislation_import_all_or_nothing_and_update():
         RowError(3, "iso3", "unknown country code 'ZZZ'"),
         RowError(3, "kind", "'repealed' is not one of amendment, drafting, incorporation, new_law"),
         RowError(3, "date", "'2009-13-01' is not a date in the form YYYY-MM-DD"),
-        RowError(3, "assisted", "'maybe' is not yes or no"),
         RowError(3, "activity_reference", "no activity has the reference 'NOPE'"),
+        RowError(3, "assisted", "'maybe' is not yes or no"),
         RowError(3, "instruments", "unknown instrument code 'XX_1'"),
     ]
     assert LegislationEvent.objects.count() == before
+
+
+def test_columns_absent_from_the_file_leave_fields_untouched():
+    activity = ActivityFactory.create(reference="DA-2006-AFG")
+    first = (
+        "iso3,kind,title,date,assisted,activity_reference,source\n"
+        "AFG,incorporation,Penal Code amendment,2007-02-01,yes,DA-2006-AFG,Official Gazette\n"
+    )
+    import_legislation(first.encode(), actor=None, reason="t")
+    # A later file without the source and assisted columns changes only what it carries.
+    later = (
+        "iso3,kind,title,date,activity_reference,notes\n"
+        "AFG,incorporation,Penal Code amendment,2007-02-01,DA-2006-AFG,seen\n"
+    )
+    report = import_legislation(later.encode(), actor=None, reason="t")
+    assert [str(c) for c in report.rows[0].changes] == ["notes: (empty) -> seen"]
+    event = LegislationEvent.objects.get(country__iso3="AFG")
+    assert (event.source, event.assisted_by_office, event.activity) == ("Official Gazette", True, activity)
+
+    no_source = (
+        HEADER.replace(",source", "")
+        + "BOMBINGS_1997,AFG,004,Afghanistan,,accession,2003-09-24,24 Sep 2003 a\n"
+    )
+    report = import_ratifications(no_source.encode(), actor=None, reason="t")
+    assert report.counts["unchanged"] == 1

@@ -77,8 +77,10 @@ def test_legal_status_page(officer_client):
     assert "2003-09-24" in content  # Terrorist Bombings Convention, accession
 
 
-def test_country_history_page(officer_client):
+def test_country_page_links_to_its_legal_status_and_history(officer_client):
     country = Country.objects.get(iso3="AFG")
+    response = officer_client.get(reverse("admin:missions_country_change", args=[country.pk]))
+    assert reverse("admin:missions_country_legal_status", args=[country.pk]) in response.content.decode()
     response = officer_client.get(reverse("admin:missions_country_history", args=[country.pk]))
     assert response.status_code == 200
 
