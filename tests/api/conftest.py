@@ -79,3 +79,11 @@ def write_client(write_credentials: Credentials) -> APIClient:
 @pytest.fixture
 def read_client(read_credentials: Credentials) -> APIClient:
     return client_for(read_credentials.secret)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts() -> None:
+    """Throttle counts live in the cache, keyed by token id; ids repeat across rolled-back tests."""
+    from django.core.cache import cache
+
+    cache.clear()
