@@ -201,7 +201,7 @@ def countries_directly_assisted(scope: Scope, start: datetime.date, end: datetim
     )
 
 
-def _period_figures(scope: Scope, start: datetime.date, end: datetime.date) -> dict[str, int]:
+def _period_figures(scope: Scope, start: datetime.date, end: datetime.date) -> dict[str, int | None]:
     activities = activities_in_period(scope, start, end)
     events = activities.filter(kind__in=EVENT_KINDS)
     totals = events.aggregate(participants=Sum("participant_count"))
@@ -213,8 +213,9 @@ def _period_figures(scope: Scope, start: datetime.date, end: datetime.date) -> d
         "countries_directly_assisted": countries_directly_assisted(scope, start, end).count(),
         "activities_held": activities.count(),
         "workshops_and_trainings": events.count(),
-        "participants": totals["participants"] or 0,
-        "officials_trained": trained["trained"] or 0,
+        # None, not 0, where no record states a number: the report does not invent one.
+        "participants": totals["participants"],
+        "officials_trained": trained["trained"],
         "deposits": deposits.count(),
     }
 
