@@ -39,4 +39,4 @@ lint: install-dev
 ## lock: re-pin every dependency after changing pyproject.toml.
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' | sed -E 's/^([A-Za-z0-9_.-]+) @ file:.*-([0-9][^-]*)-(py|cp).*/\1==\2/' > constraints.txt
