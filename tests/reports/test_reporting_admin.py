@@ -3,6 +3,7 @@
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from reports.choices import Frequency, RunStatus, ScopeKind
@@ -100,7 +101,12 @@ def test_reports_are_browsed_downloaded_and_shown(
 
 def test_downloads_need_the_view_permission(client: Client) -> None:
     report = reporting.generate_report(report_id=ReportFactory.create(formats=["html"]).pk)
-    client.force_login(UserFactory.create(is_staff=True))
+    user = UserFactory.create(is_staff=True)
+    # Every region (headquarters) where object-level access applies, but no report permission.
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="tracker", codename="access_all_regions")
+    )
+    client.force_login(user)
 
     assert client.get(f"/admin/reports/report/{report.pk}/download/html/").status_code == 403
 
