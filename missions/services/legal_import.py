@@ -152,6 +152,38 @@ def _show(value: Any) -> str:
 
 
 # --- reading -----------------------------------------------------------------------------
+# C0 control characters other than tab, line feed and carriage return: PostgreSQL refuses NUL
+# in text, and none of them belongs in a name, a date or a note.
+_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
+
+
+class TableError(ValidationError):
+    """A file that cannot be read as a table, with the line and column at fault (line 1 is the
+    header; the column is "file" when the fault is not in one cell)."""
+
+    def __init__(self, message: str, *, line: int = 1, column: str = "file") -> None:
+        super().__init__({column: message})
+        self.line = line
+        self.column = column
+
+
+def _file_error(exc: ValidationError) -> RowError:
+    return RowError(getattr(exc, "line", 1), getattr(exc, "column", "file"), "; ".join(exc.messages))
+
+
+def _control_name(value: str) -> str | None:
+    bad = next((c for c in value if c in _CONTROL), None)
+    if bad is None:
+        return None
+    return "a NUL character" if bad == "\x00" else f"the control character U+{ord(bad):04X}"
+
+
+def _check_cells(line: int, row: dict[str, str]) -> None:
+    if (name := _control_name("".join(row))) is not None:
+        raise TableError(f"line {line}: the header contains {name}", line=1)
+    for column, value in row.items():
+        if (name := _control_name(value)) is not None:
+            raise TableError(f"line {line}: the cell contains {name}", line=line, column=column)
 
 
 def read_table(
@@ -174,14 +206,27 @@ def _read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValidationError({"file": f"The file is not UTF-8 text ({exc.reason})."}) from exc
+        line = data[: exc.start].count(b"\n") + 1
+        raise TableError(
+            f"The file is not UTF-8 text: line {line} has the byte 0x{data[exc.start]:02X}, which is not "
+            f'UTF-8 ({exc.reason}). Save the file as "CSV UTF-8" and import it again.',
+            line=line,
+        ) from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = []
-    for record in reader:
-        if None in record:
-            raise ValidationError({"file": f"Line {reader.line_num} has more cells than the header."})
-        rows.append((reader.line_num, {(k or "").strip(): (v or "").strip() for k, v in record.items()}))
+    try:
+        for record in reader:
+            if None in record:
+                raise TableError(
+                    f"Line {reader.line_num} has more cells than the header.", line=reader.line_num
+                )
+            row = {(k or "").strip(): (v or "").strip() for k, v in record.items()}
+            _check_cells(reader.line_num, row)
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:
+        raise TableError(f"Line {reader.line_num} is not valid CSV ({exc}).", line=reader.line_num) from exc
     _check_header(reader.fieldnames)
+    _check_cells(1, dict.fromkeys(reader.fieldnames or [], ""))
     return rows
 
 
@@ -201,7 +246,9 @@ def _read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
         cells = [_cell_text(v) for v in values]
         if not any(cells):
             continue
-        rows.append((number, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}))
+        row = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
+        _check_cells(number, row)
+        rows.append((number, row))
     book.close()
     return rows
 
@@ -265,7 +312,7 @@ def import_ratifications(
     try:
         rows = read_table(data, filename=filename)
     except ValidationError as exc:
-        report.errors.append(RowError(1, "file", "; ".join(exc.messages)))
+        report.errors.append(_file_error(exc))
         return report
     present = _require_columns(rows, ("instrument", "iso3"), report.errors)
     if report.errors:
@@ -417,7 +464,7 @@ def import_legislation(
     try:
         rows = read_table(data, filename=filename)
     except ValidationError as exc:
-        report.errors.append(RowError(1, "file", "; ".join(exc.messages)))
+        report.errors.append(_file_error(exc))
         return report
     present = _require_columns(rows, ("iso3", "kind", "date"), report.errors)
     if report.errors:
