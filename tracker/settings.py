@@ -215,7 +215,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "reports.tasks.dispatch_due_reports_task",
         "schedule": timedelta(minutes=5),
     },
+    # Computation runs still pending after INDICATORS_RESEND_PENDING_AFTER seconds (the broker
+    # was down when they were requested) are sent again; a duplicate message is a no-op.
+    "resend-pending-runs-v1": {
+        "task": "reports.tasks.resend_pending_runs_task",
+        "schedule": timedelta(minutes=5),
+    },
 }
+INDICATORS_RESEND_PENDING_AFTER = env_int("INDICATORS_RESEND_PENDING_AFTER", 300)
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -4,6 +4,10 @@
 - ``schedule_recompute`` is called by the signal receivers when a record behind an indicator
   changes: one enqueue per transaction however many rows it writes (an import of 1,000 rows
   causes one recompute), sent after the commit so the worker sees the data.
+- Every enqueue is backed by a recorded run: the on-commit trigger records (or reuses) a
+  pending standard run before it sends, so a save while the broker is down leaves the run
+  pending, never dropped; ``resend_pending_runs`` (the beat's "resend-pending-runs-v1") sends
+  again the runs still pending after a while, and a run already done skips a duplicate message.
 - ``execute_run`` is what the tasks call: it claims the run with a conditional UPDATE, then
   computes and records the outcome in one transaction (a killed worker leaves nothing partial;
   the redelivered task claims the run again and completes it).
@@ -91,8 +95,26 @@ def standard_run(*, reason: str) -> ComputationRun:
 
 
 # --- Coalesced trigger on change ----------------------------------------------------------
+def pending_standard_run() -> ComputationRun:
+    """The standard refresh that has not started yet, else a new one.
+
+    A pending run has not read any data, so it will see the change that asks for it; a
+    running one may not, so it is never reused here."""
+    pending = (
+        ComputationRun.objects.filter(
+            indicator=None, period_start=None, reference_date=None, status=RunStatus.PENDING
+        )
+        .order_by("requested_at")
+        .first()
+    )
+    return pending or ComputationRun.objects.create(scope_key="global", error="", status=RunStatus.PENDING)
+
+
 def _enqueue_recompute() -> None:
-    _send(REFRESH_STANDARD_TASK, reason="records changed")
+    # The run is recorded first: if the broker is down the send fails (logged; the save has
+    # already committed) and the run stays pending for resend_pending_runs.
+    run = pending_standard_run()
+    _send(REFRESH_STANDARD_TASK, run_id=run.pk, reason="records changed")
 
 
 def recompute_on_commit_enabled() -> bool:
@@ -111,6 +133,37 @@ def schedule_recompute(*, using: str = DEFAULT_DB_ALIAS) -> None:
     ):
         return
     transaction.on_commit(_enqueue_recompute, using=using, robust=True)
+
+
+# --- Re-send of pending runs (the broker was down, or a message was lost) -----------------
+def resend_after() -> datetime.timedelta:
+    return datetime.timedelta(seconds=int(getattr(settings, "INDICATORS_RESEND_PENDING_AFTER", 300)))
+
+
+def _task_for(run: ComputationRun) -> str:
+    if run.indicator_id is not None:
+        return COMPUTE_ONE_TASK
+    if run.period_start is None and run.reference_date is None:
+        return REFRESH_STANDARD_TASK
+    return COMPUTE_ALL_TASK
+
+
+def resend_pending_runs(*, older_than: datetime.timedelta | None = None) -> list[int]:
+    """Send again each run still pending ``older_than`` (default INDICATORS_RESEND_PENDING_AFTER
+    seconds) after it was requested; returns their ids. A run that is meanwhile done or running
+    makes the extra message a no-op (``execute_run`` claims a run once). A broker error
+    propagates: the next beat tries again."""
+    threshold = timezone.now() - (resend_after() if older_than is None else older_than)
+    ids = list(
+        ComputationRun.objects.filter(status=RunStatus.PENDING, requested_at__lte=threshold)
+        .order_by("requested_at")
+        .values_list("pk", flat=True)
+    )
+    for run in ComputationRun.objects.filter(pk__in=ids).order_by("requested_at"):
+        _send(_task_for(run), run_id=run.pk)
+    if ids:
+        logger.info("re-sent %d pending computation run(s): %s", len(ids), ids)
+    return ids
 
 
 # --- Execution (called by the tasks) ------------------------------------------------------

