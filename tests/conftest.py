@@ -23,10 +23,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def officer(db):  # type: ignore[no-untyped-def]
-    """A staff user with every model permission of the three apps (no object-level limits)."""
+    """A staff user with every model permission of the three apps (no object-level limits:
+    tracker.access_all_regions; tests/trust/ covers officers limited to their regions)."""
     user = UserFactory.create(username="officer", is_staff=True)
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label__in=["missions", "partners", "reports"])
+        | Permission.objects.filter(content_type__app_label="tracker", codename="access_all_regions")
     )
     return user
 

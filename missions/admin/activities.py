@@ -19,6 +19,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
+from .. import access
 from ..choices import ActivityKind, CountryRole, OutcomeKind, RegionKind
 from ..models import (
     ActionPlan,
@@ -98,16 +99,81 @@ class ReasonForm(forms.ModelForm):
     )
 
 
+def _change_rows(activity_pk: int) -> list[tuple[str, dict[str, Any] | None]]:
+    """The newest history row of the activity and of each kind of row that hangs off it."""
+    tables: list[tuple[Any, str]] = [
+        (Activity, "id"),
+        (ActivityCountry, "activity_id"),
+        (Participation, "activity_id"),
+        (OutcomeDocument, "activity_id"),
+        (ActionPlan, "mission_id"),
+        (FollowUpRequest, "mission_id"),
+    ]
+    return [
+        (
+            model.__name__,
+            model.history.filter(**{field: activity_pk})
+            .order_by("-history_id")
+            .values("history_id", "history_date", "history_user__username")
+            .first(),
+        )
+        for model, field in tables
+    ]
+
+
+def edit_version(activity_pk: int) -> str:
+    """A token that changes whenever the activity or one of its rows is written (any door)."""
+    return ",".join(f"{name}:{row['history_id'] if row else 0}" for name, row in _change_rows(activity_pk))
+
+
+def _conflict_message(activity_pk: int, seen: str) -> str | None:
+    """None when nothing changed since ``seen`` was read; otherwise who changed it and when."""
+    rows = _change_rows(activity_pk)
+    if ",".join(f"{name}:{row['history_id'] if row else 0}" for name, row in rows) == seen:
+        return None
+    newest = max((row for _, row in rows if row), key=lambda row: row["history_date"])
+    who = newest["history_user__username"] or "the system (an import or a task)"
+    when = newest["history_date"].strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    return (
+        f"This activity was changed by {who} at {when} since you opened it; reload the page to see "
+        "that change (yours was not saved)."
+    )
+
+
 class ActivityForm(ReasonForm):
+    # The version of the record the officer opened; a save over a newer version is refused.
+    edit_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    request_user: Any = None  # set by ActivityAdmin.get_form
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["edit_version"].initial = edit_version(self.instance.pk)
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         follow_up_of = cleaned.get("follow_up_of")
         if follow_up_of is not None and self.instance.pk is not None and follow_up_of.pk == self.instance.pk:
             self.add_error("follow_up_of", "An activity cannot be a follow-up of itself.")
+        seen = cleaned.get("edit_version")
+        if self.instance.pk is not None and seen:
+            conflict = _conflict_message(self.instance.pk, seen)
+            if conflict:
+                self.add_error(None, conflict)
+        if self.request_user is not None:
+            errors = access.scope_errors(
+                self.request_user,
+                region=cleaned.get("region"),
+                host_country=cleaned.get("host_country"),
+                require_some=False,  # the countries are on the inlines; save_related checks the whole
+            )
+            for field, message in errors.items():
+                self.add_error(field if field in self.fields else None, message)
         return cleaned
 
 
 class ActivityCountryFormSet(BaseInlineFormSet):
+    request_user: Any = None  # set by ActivityCountryInline.get_formset
     """Names a country that appears twice in the same role on the row, before the unique check."""
 
     def clean(self) -> None:
@@ -119,7 +185,13 @@ class ActivityCountryFormSet(BaseInlineFormSet):
             key = (data["country"].pk, data["role"])
             if key in seen:
                 form.add_error("country", f"{data['country']} appears twice as {data['role']}.")
+                continue
             seen.add(key)
+            user, country = getattr(self, "request_user", None), data["country"]
+            if user is not None and access.scope_errors(user, countries=[country], require_some=False):
+                form.add_error(
+                    "country", f"{country} is outside your regions; you may not record work there."
+                )
         super().clean()
 
 
@@ -218,8 +290,9 @@ class ActivityCountryInline(admin.TabularInline):
         return super().get_queryset(request).select_related("country")
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)
+        formset: Any = super().get_formset(request, obj, **kwargs)
         formset.form.base_fields["role"].initial = self.default_role
+        formset.request_user = request.user  # read by ActivityCountryFormSet.clean
         return formset
 
 
@@ -282,6 +355,9 @@ class FollowUpEventInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return access.visible_activities(request.user, super().get_queryset(request))
 
 
 class ActionPlanInline(admin.StackedInline):
@@ -380,7 +456,7 @@ _RECORD = (
         ]
     },
 )
-_REASON = ("Reason for this change", {"fields": ["change_reason"]})
+_REASON = ("Reason for this change", {"fields": ["change_reason", "edit_version"]})
 _PLACE = ("Where", {"fields": [("city", "host_country"), "region"]})
 
 
@@ -434,9 +510,32 @@ class ActivityAdmin(SimpleHistoryAdmin):
         queryset = super().get_queryset(request)
         if self.kind is not None:
             queryset = queryset.filter(kind=self.kind)
+        queryset = access.visible_activities(request.user, queryset)  # an officer's regions only
         return queryset.prefetch_related(
             Prefetch("country_roles", queryset=ActivityCountry.objects.select_related("country"))
         )
+
+    # Outside the user's regions an activity can be neither seen nor changed nor deleted, even by
+    # a direct URL (the history page falls back on the object's history rows, hence the checks).
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and (
+            obj is None or access.can_see_activity(request.user, obj)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and (
+            obj is None or access.can_see_activity(request.user, obj)
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and (
+            obj is None or access.can_see_activity(request.user, obj)
+        )
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request_user = request.user
+        return form
 
     @admin.display(description="countries")
     def country_list(self, obj: Activity) -> str:
@@ -496,6 +595,7 @@ class ActivityAdmin(SimpleHistoryAdmin):
                 if data and not data.get("DELETE")
             ]
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        self._check_scope(request, form, fields, sets)
         if change:
             activity = services.update_activity(
                 actor=request.user, reason=reason, activity=form.instance, **sets, **fields
@@ -512,6 +612,27 @@ class ActivityAdmin(SimpleHistoryAdmin):
         for formset in others:
             formset.actor, formset.reason = request.user, reason
             self.save_formset(request, form, formset, change=change)
+
+    def _check_scope(
+        self, request: HttpRequest, form: Any, fields: dict[str, Any], sets: dict[str, Any]
+    ) -> None:
+        """The saved activity as a whole lies within the user's regions (the forms checked each field)."""
+        instance = form.instance
+        rows = sets.get("countries")
+        if rows is not None:
+            countries = [country for country, _ in rows]
+        elif instance.pk is not None:
+            countries = list(instance.countries.all())
+        else:
+            countries = []
+        errors = access.scope_errors(
+            request.user,
+            region=fields.get("region", getattr(instance, "region", None)),
+            host_country=fields.get("host_country", getattr(instance, "host_country", None)),
+            countries=countries,
+        )
+        if errors:
+            raise ValidationError(errors)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         services.delete_activity(actor=request.user, reason="Deleted in the admin", activity=obj)
@@ -686,7 +807,7 @@ class OtherEventAdmin(_KindAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # The proxy's manager holds kind other_event only; this page covers its sibling kinds too.
         return (
-            Activity.objects.filter(kind__in=OTHER_EVENT_KINDS)
+            access.visible_activities(request.user, Activity.objects.filter(kind__in=OTHER_EVENT_KINDS))
             .select_related("host_country")
             .prefetch_related(
                 Prefetch("country_roles", queryset=ActivityCountry.objects.select_related("country"))
@@ -711,11 +832,45 @@ ACTIVITY_ADMINS: list[type[ActivityAdmin]] = [
 
 
 # --- Action plans and follow-up requests on their own pages ------------------------------------
+class MissionScopedForm(ReasonForm):
+    """The mission of an action plan or follow-up request lies within the user's regions."""
+
+    request_user: Any = None  # set by _ServiceSavedAdmin.get_form
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        mission = cleaned.get("mission")
+        user = self.request_user
+        if mission is not None and user is not None and not access.can_see_activity(user, mission):
+            self.add_error("mission", f"{mission} is outside your regions.")
+        return cleaned
+
+
 class _ServiceSavedAdmin(SimpleHistoryAdmin):
-    form = ReasonForm
+    form = MissionScopedForm
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return access.visible_through_activity(request.user, super().get_queryset(request), path="mission")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def _in_scope(self, request: HttpRequest, obj: Any) -> bool:
+        return obj is None or access.can_see_activity(request.user, obj.mission)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and self._in_scope(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._in_scope(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._in_scope(request, obj)
 
     def _reason(self, form: Any) -> str:
         return form.cleaned_data.get("change_reason") or (

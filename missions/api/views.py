@@ -1,12 +1,17 @@
 """Viewsets of the missions resources. Each queryset shows what it joins and prefetches, so a
 list costs the same number of queries whatever its page size."""
 
-from django.db.models import Prefetch
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from rest_framework.exceptions import ValidationError
 from rest_framework.serializers import BaseSerializer
 
+from tracker.api.permissions import may_see_confidential
 from tracker.api.viewsets import ApiModelViewSet
 
 from .. import filtersets
+from ..access import can_see_activity, visible_through_activity
 from ..models import (
     ActionPlan,
     Activity,
@@ -91,7 +96,37 @@ class ToolViewSet(ApiModelViewSet):
     ordering = ["id"]
 
 
-class ActionPlanViewSet(ApiModelViewSet):
+class _ThroughMissionMixin:
+    """Rows that hang off a mission: seen and written only within the caller's regions."""
+
+    request: Any
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = super().get_queryset()  # type: ignore[misc]  # a GenericAPIView at run time
+        return visible_through_activity(
+            self.request.user,
+            queryset,
+            path="mission",
+            include_confidential=may_see_confidential(self.request),
+        )
+
+    def _check_mission(self, serializer: BaseSerializer[Any]) -> None:
+        mission = serializer.validated_data.get("mission")  # type: ignore[attr-defined]  # a Serializer at run time
+        if mission is not None and not can_see_activity(
+            self.request.user, mission, include_confidential=may_see_confidential(self.request)
+        ):
+            raise ValidationError({"mission": ["This mission is outside your regions."]})
+
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        self._check_mission(serializer)
+        serializer.save()
+
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        self._check_mission(serializer)
+        serializer.save()
+
+
+class ActionPlanViewSet(_ThroughMissionMixin, ApiModelViewSet):
     """Action plans drawn up after technical-assistance missions."""
 
     queryset = ActionPlan.objects.select_related("country")
@@ -102,7 +137,7 @@ class ActionPlanViewSet(ApiModelViewSet):
     ordering = ["id"]
 
 
-class FollowUpRequestViewSet(ApiModelViewSet):
+class FollowUpRequestViewSet(_ThroughMissionMixin, ApiModelViewSet):
     """Countries' requests for more specialised help after a mission."""
 
     queryset = FollowUpRequest.objects.select_related("country")

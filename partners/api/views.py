@@ -2,8 +2,11 @@
 
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.serializers import BaseSerializer
 
+from missions.access import scope_errors, visible_activities
 from missions.api.views import activity_queryset
 from missions.models import Activity
 from tracker.api.viewsets import ApiModelViewSet
@@ -38,6 +41,39 @@ class ActivityViewSet(ApiModelViewSet):
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "reason": self.reason()}
+
+    def get_queryset(self) -> QuerySet[Any]:
+        # Outside the caller's regions an activity does not exist for them (404, not 403: its
+        # existence is not leaked); lists, CSV and XLSX exports read this same queryset.
+        return visible_activities(self.request.user, super().get_queryset())
+
+    def _check_scope(self, serializer: BaseSerializer[Activity], instance: Activity | None) -> None:
+        data = serializer.validated_data  # type: ignore[attr-defined]  # a Serializer at run time
+        roles = data.get("country_roles")
+        if roles is not None:
+            countries = [role["country"] for role in roles]
+        elif instance is not None:
+            countries = list(instance.countries.all())
+        else:
+            countries = []
+        errors = scope_errors(
+            self.request.user,
+            region=data["region"] if "region" in data else getattr(instance, "region", None),
+            host_country=data["host_country"]
+            if "host_country" in data
+            else getattr(instance, "host_country", None),
+            countries=countries,
+        )
+        if errors:
+            raise ValidationError({field: [message] for field, message in errors.items()})
+
+    def perform_create(self, serializer: BaseSerializer[Activity]) -> None:
+        self._check_scope(serializer, None)
+        serializer.save()
+
+    def perform_update(self, serializer: BaseSerializer[Activity]) -> None:
+        self._check_scope(serializer, serializer.instance)
+        serializer.save()
 
     def perform_destroy(self, instance: Any) -> None:
         from missions.services.activities import delete_activity

@@ -52,14 +52,23 @@ class ReportScheduleForm(forms.ModelForm):
             "next_run_at",
         ]
 
+    request_user: Any = None  # set by ReportScheduleAdmin.get_form
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         probe = ReportSchedule(
             **{k: v for k, v in data.items() if k not in ("recipients", "next_run_at")},
             next_run_at=data.get("next_run_at") or timezone.now(),
         )
+        creator = self.instance.created_by if self.instance.created_by_id else self.request_user
         try:
             schedules.validate_schedule(probe)
+            schedules.check_scope_of(
+                creator,
+                scope_kind=probe.scope_kind,
+                scope_region=probe.scope_region,
+                scope_country=probe.scope_country,
+            )
         except ValidationError as error:
             for field, problems in error.message_dict.items():
                 if field in self.fields:
@@ -88,6 +97,14 @@ class ReportScheduleAdmin(admin.ModelAdmin):
     filter_horizontal = ["recipients"]
     readonly_fields = ["last_run_at", "created_by"]
     actions = ["pause", "resume"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReportSchedule]:
+        return schedules.visible_scoped(request.user, super().get_queryset(request))
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form: Any = super().get_form(request, obj, change, **kwargs)
+        form.request_user = request.user
+        return form
 
     def save_model(self, request: HttpRequest, obj: ReportSchedule, form: Any, change: bool) -> None:
         schedules.save_schedule(
@@ -178,7 +195,7 @@ class ReportAdmin(admin.ModelAdmin):
     actions = ["regenerate"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
-        return super().get_queryset(request).prefetch_related("files")
+        return schedules.visible_scoped(request.user, super().get_queryset(request).prefetch_related("files"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # reports come from schedules (or reports.services.schedules.request_report)
@@ -218,7 +235,7 @@ class ReportAdmin(admin.ModelAdmin):
         return own + super().get_urls()
 
     def _file(self, request: HttpRequest, pk: int, fmt: str) -> ReportFile:
-        report = get_object_or_404(Report, pk=pk)
+        report = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_view_permission(request, report):
             raise PermissionDenied
         record = report.files.filter(format=fmt).first()

@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from tracker.api.viewsets import ApiModelViewSet, ApiReadCreateViewSet, ApiReadOnlyViewSet
 
 from .. import filtersets
 from ..models import IndicatorDefinition, IndicatorValue, PublishedFigure, Report, ReportFile, ReportSchedule
+from ..services.schedules import visible_scoped
 from . import serializers
 
 
@@ -56,6 +57,9 @@ class ReportScheduleViewSet(ApiReadCreateViewSet):
     ordering_fields = ["id", "name", "next_run_at"]
     ordering = ["id"]
 
+    def get_queryset(self) -> QuerySet[Any]:
+        return visible_scoped(self.request.user, super().get_queryset())
+
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "reason": self.reason()}
 
@@ -71,3 +75,6 @@ class ReportViewSet(ApiReadOnlyViewSet):
     search_fields = ["title"]
     ordering_fields = ["id", "created_at", "period_start"]
     ordering = ["id"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return visible_scoped(self.request.user, super().get_queryset())

@@ -8,13 +8,16 @@ produce the same report twice; the unique constraint on schedule + period is the
 import datetime
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from croniter import croniter
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from missions.access import countries_in_regions, region_ids
 from tracker.celery import app as celery_app
 from tracker.history import change_context
 
@@ -121,6 +124,40 @@ def validate_schedule(schedule: ReportSchedule) -> None:
         raise ValidationError(errors)
 
 
+def visible_scoped(user: object, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Schedules or reports whose scope lies within ``user``'s regions (all, for headquarters)."""
+    ids = region_ids(user)
+    if ids is None:
+        return queryset
+    if not ids:
+        return queryset.none()
+    return queryset.filter(Q(scope_region_id__in=ids) | Q(scope_country__in=countries_in_regions(ids)))
+
+
+def check_scope_of(user: object, *, scope_kind: str, scope_region: Any, scope_country: Any) -> None:
+    """A report's scope must lie within the regions of whoever asks for it (or created its schedule).
+
+    People limited to their regions (missions.access.region_ids) may ask for their regions and
+    their countries only; global reports need headquarters (tracker.access_all_regions). A system
+    actor (None: Celery tasks) is not limited: what it runs was checked when it was saved.
+    """
+    if user is None or not getattr(user, "pk", None):
+        return
+    ids = region_ids(user)
+    if ids is None:
+        return
+    if scope_kind == ScopeKind.REGION and scope_region is not None and scope_region.pk not in ids:
+        raise ValidationError({"scope_region": f"{scope_region} is outside your regions."})
+    country_pk: Any = getattr(scope_country, "pk", None)
+    in_scope = countries_in_regions(ids).filter(pk=country_pk)
+    if scope_kind == ScopeKind.COUNTRY and scope_country is not None and not in_scope.exists():
+        raise ValidationError({"scope_country": f"{scope_country} is outside your regions."})
+    if scope_kind == ScopeKind.GLOBAL:
+        raise ValidationError(
+            {"scope_region": "Choose one of your regions: a global report covers regions outside yours."}
+        )
+
+
 def extra_addresses(schedule: ReportSchedule) -> list[str]:
     return [line.strip() for line in schedule.extra_addresses.splitlines() if line.strip()]
 
@@ -144,6 +181,13 @@ def save_schedule(*, actor: object, schedule: ReportSchedule, reason: str = "") 
         )
     validate_schedule(schedule)
     schedule.full_clean()
+    creator = schedule.created_by if schedule.created_by_id else actor
+    check_scope_of(
+        creator,
+        scope_kind=schedule.scope_kind,
+        scope_region=schedule.scope_region,
+        scope_country=schedule.scope_country,
+    )
     if schedule.pk is None and actor is not None and getattr(actor, "pk", None):
         schedule.created_by = actor  # type: ignore[assignment]  # a User
     with transaction.atomic(), change_context(actor=actor, reason=reason or "report schedule saved"):
@@ -261,6 +305,7 @@ def request_report(
         scope_country=scope_country,  # type: ignore[misc]  # see above
     )
     validate_schedule(probe)
+    check_scope_of(actor, scope_kind=scope_kind, scope_region=scope_region, scope_country=scope_country)
     report.full_clean()
     with transaction.atomic():
         report.save()

@@ -318,9 +318,9 @@ QUERIES = {
     "instruments": 4,
     "ratifications": 4,
     "legislation-events": 5,
-    "activities": 8,
-    "action-plans": 4,
-    "follow-up-requests": 4,
+    "activities": 9,  # + the caller's regions (missions.access)
+    "action-plans": 5,  # + the caller's regions (missions.access)
+    "follow-up-requests": 5,  # + the caller's regions (missions.access)
     "tools": 5,
     "organisations": 4,
     "partnerships": 5,
@@ -330,20 +330,21 @@ QUERIES = {
     "indicators": 4,
     "indicator-values": 4,
     "published-figures": 4,
-    "report-schedules": 5,
-    "reports": 5,
+    "report-schedules": 6,  # + the caller's regions (missions.access)
+    "reports": 6,  # + the caller's regions (missions.access)
 }
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [10, 100])
-def test_activity_list_costs_eight_queries_at_any_page_size(
+def test_activity_list_costs_nine_queries_at_any_page_size(
     read_client, django_assert_num_queries, size
 ) -> None:  # type: ignore[no-untyped-def]
     _make_rows(3)
     read_client.get("/api/v1/regions/")
-    # token, user permissions (2), the page, countries, participations, outcomes, organisations
-    with django_assert_num_queries(8):
+    # token, user permissions (2), the user's regions (missions.access), the page, countries,
+    # participations, outcomes, organisations
+    with django_assert_num_queries(9):
         assert read_client.get("/api/v1/activities/", {"page_size": size}).status_code == 200
 
 

@@ -45,3 +45,9 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 
 
 DEFAULT_PERMISSIONS = [permissions.IsAuthenticated, TokenScope, ModelPermissions]
+
+
+def may_see_confidential(request: Request) -> bool:
+    """Sessions (people, limited by their regions) see confidential records; tokens need the scope."""
+    scopes = token_scopes(request)
+    return scopes is None or "confidential" in scopes

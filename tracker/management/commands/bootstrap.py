@@ -18,6 +18,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated (reference data included).")
         call_command("load_report_2006", stdout=self.stdout)
+        call_command("setup_roles", stdout=self.stdout)
         self._ensure_admin()
 
     def _ensure_admin(self) -> None:

@@ -1,0 +1,75 @@
+"""The roles of the office's users, as Django groups with exactly these permissions.
+
+- Officer: adds, changes, deletes and views the work (missions, partners, reports); the
+  object-level rules (missions.access) limit writes to the regions of their OfficerAssignment
+  rows. They cannot assign themselves regions.
+- Manager: views everything of their scope (their regions, or every region when also given
+  tracker.access_all_regions) and may be a report recipient.
+- Auditor: views everything of every region, including the history of every record and the
+  audit trail of every account (tracker.view_audit_trail, tracker.access_all_regions).
+- Administrator: every permission.
+- Integration: the service users of the REST API's integration accounts; every model permission
+  of the work, narrowed by the account's token scopes (read, write, confidential). Integration
+  users see every region (missions.access.is_integration); their scopes decide the rest.
+
+Roles are groups, so an account may hold several; ``manage.py setup_roles`` creates or resets
+them (idempotent; ``manage.py bootstrap`` runs it).
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+WORK_APPS = ("missions", "partners", "reports")
+OFFICER, MANAGER, AUDITOR, ADMINISTRATOR, INTEGRATION = (
+    "Officer",
+    "Manager",
+    "Auditor",
+    "Administrator",
+    "Integration",
+)
+ROLES = (OFFICER, MANAGER, AUDITOR, ADMINISTRATOR, INTEGRATION)
+
+# Who works in which region is decided by administrators, not by the officers themselves.
+_ASSIGNMENT_WRITES = Q(
+    content_type__app_label="missions",
+    codename__in=["add_officerassignment", "change_officerassignment", "delete_officerassignment"],
+)
+
+
+def _work() -> QuerySet[Permission]:
+    return Permission.objects.filter(content_type__app_label__in=WORK_APPS)
+
+
+def _tracker(*codenames: str) -> QuerySet[Permission]:
+    return Permission.objects.filter(content_type__app_label="tracker", codename__in=codenames)
+
+
+def role_permissions(role: str) -> QuerySet[Permission]:
+    """The exact permissions of ``role``."""
+    if role == OFFICER:
+        return _work().exclude(_ASSIGNMENT_WRITES)
+    if role == MANAGER:
+        return _work().filter(codename__startswith="view_")
+    if role == AUDITOR:
+        views = Permission.objects.filter(
+            content_type__app_label__in=[*WORK_APPS, "tracker"], codename__startswith="view_"
+        )
+        return views | _tracker("view_audit_trail", "access_all_regions")
+    if role == ADMINISTRATOR:
+        return Permission.objects.all()
+    if role == INTEGRATION:
+        return _work().exclude(_ASSIGNMENT_WRITES)
+    raise ValueError(f"Unknown role {role!r}; the roles are {', '.join(ROLES)}.")
+
+
+def setup_roles() -> dict[str, int]:
+    """Create the groups, or reset their permissions to the definition above. Returns the counts."""
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        for role in ROLES:
+            group, _ = Group.objects.get_or_create(name=role)
+            permissions = list(role_permissions(role).distinct())
+            group.permissions.set(permissions)
+            counts[role] = len(permissions)
+    return counts
