@@ -1,15 +1,22 @@
-"""Admin for accounts, integration accounts and their API tokens."""
+"""Admin for accounts, integration accounts and their API tokens, and the audit trail page
+(/admin/audit-trail/, tracker.view_audit_trail)."""
 
+import datetime
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from .api.authentication import DEFAULT_LIFETIME, hash_secret, new_secret, revoke_token
+from .audit import VIEW_AUDIT_TRAIL, AuditEntry, audit_trail, historical_models
 from .models import ApiToken, IntegrationAccount, User
 
 
@@ -76,3 +83,83 @@ class ApiTokenAdmin(SimpleHistoryAdmin):
             revoke_token(token=token, now=now)
             count += 1
         messages.success(request, f"Revoked {count} token(s).")
+
+
+# --- Audit trail ------------------------------------------------------------------------------
+class AuditFilterForm(forms.Form):
+    account = forms.ModelChoiceField(
+        queryset=User.objects.order_by("username"), required=False, help_text="Whose changes."
+    )
+    model = forms.ChoiceField(required=False, help_text="Which kind of record.")
+    since = forms.DateField(required=False, help_text="From this day (inclusive).")
+    until = forms.DateField(required=False, help_text="Up to this day (inclusive).")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = [  # type: ignore[attr-defined]  # a ChoiceField
+            ("", "every model"),
+            *((label, label) for label in historical_models()),
+        ]
+
+
+def _day_start(day: datetime.date | None) -> datetime.datetime | None:
+    if day is None:
+        return None
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+
+
+def audit_trail_view(request: HttpRequest) -> HttpResponse:
+    """Admin page: everything one account (or everyone) changed, filtered by model and dates."""
+    if not request.user.has_perm(VIEW_AUDIT_TRAIL):
+        raise PermissionDenied
+    form = AuditFilterForm(request.GET or None)
+    entries: list[AuditEntry] = []
+    total, page_number, per_page = 0, 1, 50
+    if form.is_bound and not form.is_valid():
+        pass
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        try:
+            page_number = max(1, int(request.GET.get("page", "1")))
+        except ValueError:
+            page_number = 1
+        until = data.get("until")
+        try:
+            total, entries = audit_trail(
+                actor=data.get("account"),
+                model=data.get("model") or None,
+                since=_day_start(data.get("since")),
+                until=_day_start(until + datetime.timedelta(days=1)) if until else None,
+                offset=(page_number - 1) * per_page,
+                limit=per_page,
+            )
+        except ValidationError as error:
+            for name, problems in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, problems)
+    query = request.GET.copy()
+    query.pop("page", None)
+    pages = max(1, -(-total // per_page))
+    context = {
+        **admin.site.each_context(request),
+        "title": "Audit trail",
+        "form": form,
+        "entries": entries,
+        "total": total,
+        "page_number": page_number,
+        "pages": pages,
+        "previous_page": page_number - 1 if page_number > 1 else None,
+        "next_page": page_number + 1 if page_number < pages else None,
+        "query": query.urlencode(),
+    }
+    return TemplateResponse(request, "admin/tracker/audit_trail.html", context)
+
+
+_site_urls = admin.site.get_urls
+
+
+def _urls_with_audit_trail() -> list[Any]:
+    page = path("audit-trail/", admin.site.admin_view(audit_trail_view), name="audit_trail")
+    return [page, *_site_urls()]
+
+
+admin.site.get_urls = _urls_with_audit_trail  # type: ignore[method-assign]  # adds one page to the site

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import AllowAny
 
 from . import schema  # noqa: F401 -- registers the token scheme with drf-spectacular
+from .audit import AuditTrailView
 from .root import ApiRootView
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
         ),
         name="api-redoc",
     ),
+    path("audit/", AuditTrailView.as_view(), name="api-audit"),
     path("", include("missions.api.urls")),
     path("", include("partners.api.urls")),
     path("", include("reports.api.urls")),
