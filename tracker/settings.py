@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "tracker.middleware.DatabaseUnavailableMiddleware",  # last: a lost database is a 503
 ]
 
 ROOT_URLCONF = "tracker.urls"

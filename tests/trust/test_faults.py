@@ -6,17 +6,24 @@ a. Redis stopped while officers save records: a private redis-server is started,
    pending runs and a real worker completes each exactly once (one claim each).
 b. A worker killed mid-task: tests/reports/test_indicator_tasks_e2e.py
    (test_a_killed_worker_leaves_no_partial_snapshot_and_the_redelivered_task_completes).
-c. PostgreSQL restarted: see test_postgres_restart below (a private cluster).
+c. PostgreSQL restarted: a private cluster (benchmarks.load.PrivatePostgres) behind gunicorn
+   is restarted (pg_ctl restart -m fast) under reads and writes: every failure is a 503
+   problem+json with Retry-After (tracker.middleware), never a 500, and the requests after
+   the restart succeed (connection health checks).
 d. Two editors: tests/api/test_writing.py::test_updates_need_the_current_etag and
    tests/api/test_concurrency.py (If-Match conflicts give 412).
 """
 
 import datetime
+import json
 import shutil
 import socket
 import subprocess
 import time
+import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -175,3 +182,89 @@ def test_the_resend_task_is_on_the_beat() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["resend-pending-runs-v1"]
     assert entry["task"] == "reports.tasks.resend_pending_runs_task"
     assert "reports.tasks.resend_pending_runs_task" in app.tasks
+
+
+# --- c. PostgreSQL restarted while requests are in flight ----------------------------------
+@pytest.fixture(scope="module")
+def private_site() -> Iterator[tuple[Any, Any, list[str]]]:
+    """A private PostgreSQL cluster, migrated, with gunicorn on loopback in front of it."""
+    import tempfile
+
+    from benchmarks.load import Gunicorn, PrivatePostgres, issue_tokens, migrate, server_env
+
+    cluster = PrivatePostgres()
+    try:
+        with tempfile.TemporaryDirectory(prefix="tracker-faults-") as var:
+            cluster.create()
+            env = server_env(cluster.url, var)
+            migrate(env)
+            tokens = issue_tokens(env, 2)
+            server = Gunicorn(env, workers=2, threads=4)
+            try:
+                yield cluster, server, tokens
+            finally:
+                server.stop()
+    finally:
+        cluster.destroy()
+
+
+def test_a_postgres_restart_gives_clear_503s_then_the_requests_succeed(private_site) -> None:  # type: ignore[no-untyped-def]
+    import http.client
+    import threading
+
+    from benchmarks.load import request
+
+    cluster, server, tokens = private_site
+    answers: list[tuple[float, int, dict[str, str], bytes]] = []
+    stop = threading.Event()
+
+    def client(token: str, write: bool) -> None:
+        auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        number = 0
+        while not stop.is_set():
+            number += 1
+            try:
+                if write:
+                    body = {
+                        "code": f"PGR-{uuid.uuid4().hex[:20]}",
+                        "name_en": "restart test",
+                        "kind": "regional",
+                    }
+                    answer = request(conn, "POST", "/api/v1/organisations/", auth, body)
+                else:
+                    answer = request(conn, "GET", "/api/v1/organisations/?page_size=5", auth)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+                answer = (0, {}, b"")
+            answers.append((time.monotonic(), *answer))
+
+    threads = [threading.Thread(target=client, args=(tokens[n % 2], n % 2 == 0)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)
+    restarted_at = time.monotonic()
+    cluster.restart()
+    back_at = time.monotonic()
+    time.sleep(3)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    statuses = [status for _, status, _, _ in answers]
+    unavailable = [(headers, body) for _, status, headers, body in answers if status == 503]
+    print(  # noqa: T201 -- the figure for docs/reliability.md
+        f"restart took {back_at - restarted_at:.1f}s; {len(answers)} requests: "
+        f"{dict(sorted(Counter(statuses).items()))}"
+    )
+    assert 500 not in statuses
+    odd = [(status, body[:300]) for _, status, _, body in answers if status not in (200, 201, 503)]
+    assert not odd, odd
+    for headers, body in unavailable:
+        assert headers["content-type"] == "application/problem+json"
+        assert headers["retry-after"]
+        assert json.loads(body)["status"] == 503
+    after = [status for at, status, _, _ in answers if at > back_at + 1]
+    assert after, "no request was answered after the restart"
+    assert set(after) <= {200, 201}, after
