@@ -286,3 +286,16 @@ def test_integrations_without_the_confidential_scope_never_see_confidential_rows
     account.save()
     assert b"Secret mission" in integration.get("/api/v1/activities/").content
     assert b"Secret plan" in integration.get("/api/v1/action-plans/").content
+
+
+def test_admin_joint_work_of_another_region_is_hidden(session_client: Any, world: Any) -> None:
+    from tests.factories import ActivityOrganisationFactory
+
+    row = ActivityOrganisationFactory.create(activity=world["theirs"])
+    listing = session_client.get(reverse("admin:partners_activityorganisation_changelist"))
+    assert listing.status_code == 200
+    assert b"Mission to Lao PDR" not in listing.content
+    change = session_client.get(reverse("admin:partners_activityorganisation_change", args=[row.pk]))
+    assert change.status_code in (302, 403, 404)
+    page = session_client.get(reverse("admin:partners_organisation_change", args=[row.organisation_id]))
+    assert b"Mission to Lao PDR" not in page.content

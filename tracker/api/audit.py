@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,16 +39,20 @@ class AuditQuerySerializer(serializers.Serializer):
 
 
 _ENTRY_FIELDS: dict[str, Any] = {
-    "model": serializers.CharField(),
-    "object_id": serializers.CharField(),
-    "object_repr": serializers.CharField(),
-    "action": serializers.ChoiceField(choices=["created", "changed", "deleted"]),
-    "at": serializers.DateTimeField(),
-    "actor_id": serializers.IntegerField(allow_null=True),
+    "model": serializers.CharField(help_text='The audited model, e.g. "missions.activity".'),
+    "object_id": serializers.CharField(help_text="Primary key of the record changed."),
+    "object_repr": serializers.CharField(help_text="The record as it read after the change."),
+    "action": serializers.ChoiceField(choices=["created", "changed", "deleted"], help_text="What was done."),
+    "at": serializers.DateTimeField(help_text="When (UTC)."),
+    "actor_id": serializers.IntegerField(
+        allow_null=True, help_text="Id of the account; null for a system change."
+    ),
     "actor": serializers.CharField(help_text='User name; "" for a system change (import, task).'),
-    "reason": serializers.CharField(),
-    "changed_fields": serializers.ListField(child=serializers.CharField()),
-    "history_id": serializers.IntegerField(),
+    "reason": serializers.CharField(help_text="The reason recorded with the change."),
+    "changed_fields": serializers.ListField(
+        child=serializers.CharField(), help_text="Fields that differ from the record's previous version."
+    ),
+    "history_id": serializers.IntegerField(help_text="Id of the history row."),
 }
 
 
@@ -55,6 +60,7 @@ class AuditTrailView(APIView):
     """Every change of every audited record, newest first: who, when, what, which fields, why."""
 
     permission_classes = [permissions.IsAuthenticated, TokenScope, CanViewAuditTrail]
+    renderer_classes = [JSONRenderer]  # a list of changes, in JSON only; errors are problem+json
 
     @extend_schema(
         parameters=[
@@ -72,8 +78,10 @@ class AuditTrailView(APIView):
         responses=inline_serializer(
             name="AuditTrailPage",
             fields={
-                "count": serializers.IntegerField(),
-                "results": inline_serializer(name="AuditEntry", fields=_ENTRY_FIELDS, many=True),
+                "count": serializers.IntegerField(help_text="How many changes match."),
+                "results": inline_serializer(
+                    name="AuditEntry", fields=_ENTRY_FIELDS, many=True, help_text="The changes, newest first."
+                ),
             },
         ),
         tags=["audit"],
