@@ -4,6 +4,7 @@ The activity resource lives here because it embeds organisations (partners), and
 one way: partners -> missions.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -54,9 +55,24 @@ class OrganisationSerializer(ApiModelSerializer):
         read_only_fields = ["updated_at"]
 
 
+def _visible_activities(context: Mapping[str, Any], queryset: Any = None) -> Any:
+    from missions.access import visible_activities
+    from tracker.api.permissions import may_see_confidential
+
+    request = context["request"]
+    return visible_activities(request.user, queryset, include_confidential=may_see_confidential(request))
+
+
+class VisibleActivityField(serializers.PrimaryKeyRelatedField):
+    """An activity id the caller may see; any other id "does not exist", as in a 404."""
+
+    def get_queryset(self) -> Any:
+        return _visible_activities(self.context, super().get_queryset())
+
+
 class PartnershipSerializer(ApiModelSerializer):
     organisation = organisation_field()
-    activities = serializers.PrimaryKeyRelatedField(
+    activities = VisibleActivityField(
         queryset=Activity.objects.all(),
         many=True,
         required=False,
@@ -90,6 +106,10 @@ class PartnershipSerializer(ApiModelSerializer):
         from ..services.organisations import save_partnership
 
         activities = data.pop("activities", None)
+        if activities is not None and partnership.pk:
+            # Links to activities the writer cannot see are kept, never dropped.
+            visible = _visible_activities(self.context).values("pk")
+            activities = [*activities, *partnership.activities.exclude(pk__in=visible)]
         for name, value in data.items():
             setattr(partnership, name, value)
         return save_partnership(

@@ -9,6 +9,7 @@ from rest_framework.serializers import BaseSerializer
 from missions.access import scope_errors, visible_activities
 from missions.api.views import activity_queryset
 from missions.models import Activity
+from tracker.api.permissions import may_see_confidential
 from tracker.api.viewsets import ApiModelViewSet
 
 from .. import filtersets
@@ -95,9 +96,7 @@ class OrganisationViewSet(ApiModelViewSet):
 class PartnershipViewSet(ApiModelViewSet):
     """Agreements and working arrangements with partners, and the activities done under them."""
 
-    queryset = Partnership.objects.select_related("organisation").prefetch_related(
-        Prefetch("activities", queryset=Activity.objects.only("pk"))
-    )
+    queryset = Partnership.objects.select_related("organisation")
     serializer_class = serializers.PartnershipSerializer
     filterset_class = filtersets.PartnershipFilterSet
     search_fields = ["title", "areas", "organisation__name_en"]
@@ -106,6 +105,15 @@ class PartnershipViewSet(ApiModelViewSet):
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "reason": self.reason()}
+
+    def get_queryset(self) -> QuerySet[Partnership]:
+        # A partnership lists only the activities its reader may see (no ids of other regions').
+        visible = visible_activities(
+            self.request.user,
+            Activity.objects.only("pk"),
+            include_confidential=may_see_confidential(self.request),
+        )
+        return super().get_queryset().prefetch_related(Prefetch("activities", queryset=visible))
 
 
 class DonorViewSet(ApiModelViewSet):

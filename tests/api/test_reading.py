@@ -323,7 +323,7 @@ QUERIES = {
     "follow-up-requests": 5,  # + the caller's regions (missions.access)
     "tools": 5,
     "organisations": 4,
-    "partnerships": 5,
+    "partnerships": 6,  # + the caller's regions (missions.access), for the activity ids it lists
     "donors": 4,
     "contributions": 4,
     "budget-allocations": 4,

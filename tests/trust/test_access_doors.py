@@ -22,6 +22,7 @@ from tests.factories import (
     ActivityFactory,
     CountryFactory,
     FollowUpRequestFactory,
+    PartnershipFactory,
     RegionFactory,
     UserFactory,
 )
@@ -299,3 +300,55 @@ def test_admin_joint_work_of_another_region_is_hidden(session_client: Any, world
     assert change.status_code in (302, 403, 404)
     page = session_client.get(reverse("admin:partners_organisation_change", args=[row.organisation_id]))
     assert b"Mission to Lao PDR" not in page.content
+
+
+# --- Partnerships list only the activities their reader may see ------------------------------
+@pytest.fixture
+def shared_partnership(world: Any) -> Any:
+    partnership = PartnershipFactory.create(title="Joint programme")
+    partnership.activities.set([world["ours"], world["theirs"]])
+    return partnership
+
+
+def test_a_partnership_shows_only_the_readers_activities(
+    api_client: Any, world: Any, shared_partnership: Any
+) -> None:
+    one = api_client.get(f"/api/v1/partnerships/{shared_partnership.pk}/")
+    listed = api_client.get("/api/v1/partnerships/", {"id": shared_partnership.pk})
+
+    assert one.status_code == 200
+    assert one.json()["activities"] == [world["ours"].pk]
+    rows = [row for row in listed.json()["results"] if row["id"] == shared_partnership.pk]
+    assert [row["activities"] for row in rows] == [[world["ours"].pk]]
+
+
+def test_rewriting_a_partnership_keeps_the_links_its_writer_cannot_see(
+    api_client: Any, world: Any, shared_partnership: Any
+) -> None:
+    url = f"/api/v1/partnerships/{shared_partnership.pk}/"
+    etag = api_client.get(url)["ETag"]
+
+    response = api_client.patch(url, {"activities": [world["ours"].pk]}, format="json", HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 200, response.content
+    assert set(shared_partnership.activities.values_list("pk", flat=True)) == {
+        world["ours"].pk,
+        world["theirs"].pk,
+    }
+
+
+def test_linking_another_regions_activity_is_refused_as_unknown(
+    api_client: Any, world: Any, shared_partnership: Any
+) -> None:
+    url = f"/api/v1/partnerships/{shared_partnership.pk}/"
+    etag = api_client.get(url)["ETag"]
+    missing = api_client.patch(url, {"activities": [999_999]}, format="json", HTTP_IF_MATCH=etag)
+
+    response = api_client.patch(url, {"activities": [world["theirs"].pk]}, format="json", HTTP_IF_MATCH=etag)
+
+    assert response.status_code == missing.status_code == 400
+    messages = [e["message"] for e in response.json()["errors"]]
+    assert messages == [
+        m.replace("999999", str(world["theirs"].pk)) for m in (e["message"] for e in missing.json()["errors"])
+    ]
+    assert "does not exist" in messages[0]
