@@ -66,3 +66,19 @@ def test_documentation_is_served_without_any_cdn(page: str) -> None:
     external = re.findall(r"""(?:src|href)=["'](https?://[^"']+)""", html)
     assert external == []
     assert "/static/drf_spectacular_sidecar/" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["/api/v1/docs/", "/api/v1/redoc/"])
+def test_documentation_runs_under_the_content_security_policy(page: str) -> None:
+    """The CSP allows scripts from this site only: the pages may hold no inline script."""
+    response = APIClient().get(page)
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    html = response.content.decode()
+    inline = [tag for tag in re.findall(r"<script[^>]*>", html) if "src=" not in tag]
+    assert inline == []
+    own = [s for s in re.findall(r"""<script[^>]*src=["']([^"']+)""", html) if not s.startswith("/static/")]
+    for src in own:  # the start-up script, served by the view itself
+        script = APIClient().get(src.replace("&amp;", "&"))
+        assert script.status_code == 200, src
+        assert "javascript" in script["Content-Type"]
