@@ -70,7 +70,9 @@ def refresh_standard_indicators_task(self: Task, run_id: int | None = None, reas
     return _execute(self, int(run_id))
 
 
-@shared_task(name="reports.tasks.resend_pending_runs_task", acks_late=True, time_limit=120)
+@shared_task(
+    name="reports.tasks.resend_pending_runs_task", acks_late=True, soft_time_limit=90, time_limit=120
+)
 def resend_pending_runs_task() -> list[int]:
     """Send again the computation runs left pending (the broker was down when they were
     requested); the beat entry "resend-pending-runs-v1" runs it every few minutes."""
