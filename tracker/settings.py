@@ -229,7 +229,7 @@ INDICATORS_RESEND_PENDING_AFTER = env_int("INDICATORS_RESEND_PENDING_AFTER", 300
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "tracker.api.filters.ApiFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],

@@ -39,6 +39,7 @@ class ActivityViewSet(ApiModelViewSet):
     search_fields = ["title", "reference", "city", "topics", "notes"]
     ordering_fields = ["id", "start_date", "updated_at"]
     ordering = ["id"]
+    list_from_values = True
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "reason": self.reason()}

@@ -19,14 +19,31 @@ from tracker.history import change_context
 
 from .etags import check_if_match, etag_of, matches_if_none_match
 from .idempotency import idempotent
+from .reading import reader_for
 from .scoping import scope_queryset
 
 
 class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     """Lists and single objects, scoped, with ETags."""
 
+    #: True on big nested lists: pages are built from values() rows, not model instances
+    #: (tracker/api/reading.py); the representation is the serializer's all the same.
+    list_from_values = False
+
     def get_queryset(self) -> QuerySet[Any]:
         return scope_queryset(self.request, super().get_queryset())
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not self.list_from_values:
+            return super().list(request, *args, **kwargs)
+        reader = reader_for(self.get_serializer_class())
+        ordering_fields = getattr(self, "ordering_fields", None)
+        extra = ordering_fields if isinstance(ordering_fields, list | tuple) else ()
+        queryset = reader.values(self.filter_queryset(self.get_queryset()), extra)
+        page = self.paginate_queryset(queryset)
+        if page is None:
+            return Response(reader.represent(queryset))
+        return self.get_paginated_response(reader.represent(page))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
