@@ -222,6 +222,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "reports.tasks.resend_pending_runs_task",
         "schedule": timedelta(minutes=5),
     },
+    # API Idempotency-Key records live 24 hours (tracker.api.idempotency); expired ones go hourly.
+    "purge-idempotency-keys-v1": {
+        "task": "tracker.tasks.purge_expired_idempotency_keys_task",
+        "schedule": timedelta(hours=1),
+    },
 }
 INDICATORS_RESEND_PENDING_AFTER = env_int("INDICATORS_RESEND_PENDING_AFTER", 300)
 

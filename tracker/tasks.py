@@ -1,0 +1,15 @@
+"""Housekeeping tasks of the tracker app (thin: each calls one function)."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from tracker.api.idempotency import purge_expired
+
+
+@shared_task(name="tracker.tasks.purge_expired_idempotency_keys_task", soft_time_limit=240, time_limit=300)
+def purge_expired_idempotency_keys_task() -> int:
+    """Delete Idempotency-Key records past their expiry, so the table holds only live keys.
+
+    A retry after expiry is a new request anyway; the rows only cost space and index size.
+    """
+    return purge_expired(now=timezone.now())
