@@ -12,6 +12,10 @@ second and p50/p95/p99 latency:
 - the API's activity list, 100 per page, first page and a deep page (cursor);
 - one activity.
 
+It does so twice: with the list cache on (the default; tracker/api/list_cache.py, so after the
+first request a page comes from the cache until the data changes) and with it off
+(API_LIST_CACHE_SECONDS=0, every page built from the database), and prints the ratios of both.
+
 Only loopback traffic; bounded in time (about --seconds per target plus set-up).
 
     .venv/bin/python benchmarks/api.py --clients 4 --seconds 5 --scale 0.02
@@ -118,7 +122,14 @@ def client(args: tuple[int, str, dict[str, str], float]) -> tuple[list[float], i
 
 
 def run(
-    port: int, label: str, path: str, headers: dict[str, str], clients: int, seconds: float
+    port: int,
+    label: str,
+    path: str,
+    headers: dict[str, str],
+    clients: int,
+    seconds: float,
+    *,
+    quiet: bool = False,
 ) -> dict[str, float]:
     with multiprocessing.Pool(clients) as pool:
         results = pool.map(client, [(port, path, headers, seconds)] * clients)
@@ -128,6 +139,8 @@ def run(
         print(f"{label:<34} no successful requests ({errors} errors)")
         return {"rps": 0.0}
     q = statistics.quantiles(latencies, n=100)
+    if quiet:
+        return {"rps": len(latencies) / seconds}
     row = {"rps": len(latencies) / seconds, "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000}
     print(
         f"{label:<34} {row['rps']:8.1f} req/s  p50 {row['p50']:7.1f} ms  p95 {row['p95']:7.1f} ms  "
@@ -202,80 +215,77 @@ def main() -> None:
         started = time.monotonic()
         secret = prepare(env, options.scale)
         print(f"set-up {time.monotonic() - started:.0f} s; scale {options.scale}")
-        port = free_port()
-        server = subprocess.Popen(  # noqa: S603 -- our own interpreter and arguments
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(options.workers),
-                "--pythonpath",
-                f"{ROOT / 'benchmarks'},{ROOT}",
-                "--log-level",
-                "warning",
-                "api:application",
-            ],
-            cwd=ROOT,
-            env={**env, "TRACKER_BENCH_SERVER": "1"},
+        print(
+            f"{options.clients} clients, {options.workers} gunicorn workers, "
+            f"{options.seconds:.0f} s per target"
         )
-        try:
-            wait_for(port)
-            auth = {"Authorization": f"Bearer {secret}", "Accept": "application/json"}
-            first = _get(port, "/api/v1/activities/?page_size=100", auth)
-            url: str | None = first["next"]
-            deep = url
-            for _ in range(9):  # the 10th page
-                deep = url
-                url = _get(port, _path(url), auth)["next"] if url else None
-            one = first["results"][0]["id"]
-            print(
-                f"{options.clients} clients, {options.workers} gunicorn workers, "
-                f"{options.seconds:.0f} s per target"
-            )
-            rows = {
-                "trivial": run(
-                    port, "trivial JSON view", "/bench/trivial/", {}, options.clients, options.seconds
-                ),
-                "plain": run(
-                    port,
-                    "plain ModelSerializer list (100)",
-                    "/bench/plain-activities/",
-                    auth,
-                    options.clients,
-                    options.seconds,
-                ),
-                "list": run(
-                    port,
-                    "API activity list (100)",
-                    "/api/v1/activities/?page_size=100",
-                    auth,
-                    options.clients,
-                    options.seconds,
-                ),
-                "deep": run(
-                    port, "API activity list, page 10", _path(deep), auth, options.clients, options.seconds
-                ),
-                "one": run(
-                    port,
-                    "API one activity",
-                    f"/api/v1/activities/{one}/",
-                    auth,
-                    options.clients,
-                    options.seconds,
-                ),
-            }
+        auth = {"Authorization": f"Bearer {secret}", "Accept": "application/json"}
+        print("\n-- list cache on (the default: pages served again until the data changes)")
+        cached = measure({**env}, options, auth, plain=True)
+        print("\n-- list cache off (API_LIST_CACHE_SECONDS=0: every page built from the database)")
+        built = measure({**env, "API_LIST_CACHE_SECONDS": "0"}, options, auth, plain=False)
+        print("\n-- summary (x = times the cost of the trivial view in the same server)")
+        for label, rows in (("cache on ", cached), ("cache off", built)):
             base = rows["trivial"]["rps"] or 1.0
+            parts = []
             for name in ("plain", "list", "deep", "one"):
-                rps = rows[name]["rps"]
-                print(f"{name:<6} costs {base / rps if rps else float('inf'):5.1f}x the trivial view")
-            if rows["list"]["rps"] and rows["deep"]["rps"]:
-                print(f"deep page / first page time: {rows['list']['rps'] / rows['deep']['rps']:.2f}")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+                if name in rows and rows[name]["rps"]:
+                    parts.append(f"{name} {base / rows[name]['rps']:5.1f}x")
+            deep = rows["list"]["rps"] / rows["deep"]["rps"] if rows["deep"]["rps"] else float("inf")
+            print(f"{label}: " + "  ".join(parts) + f"  deep page / first page time {deep:.2f}")
+
+
+def measure(
+    env: dict[str, str], options: argparse.Namespace, auth: dict[str, str], *, plain: bool
+) -> dict[str, Any]:
+    """Start gunicorn with ``env``, run every target against it, stop it; the figures per target."""
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 -- our own interpreter and arguments
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(options.workers),
+            "--pythonpath",
+            f"{ROOT / 'benchmarks'},{ROOT}",
+            "--log-level",
+            "warning",
+            "api:application",
+        ],
+        cwd=ROOT,
+        env={**env, "TRACKER_BENCH_SERVER": "1"},
+    )
+    try:
+        wait_for(port)
+        first = _get(port, "/api/v1/activities/?page_size=100", auth)
+        url: str | None = first["next"]
+        deep = url
+        for _ in range(9):  # the 10th page
+            deep = url
+            url = _get(port, _path(url), auth)["next"] if url else None
+        one = first["results"][0]["id"]
+        targets: list[tuple[str, str, str, dict[str, str]]] = [
+            ("trivial", "trivial JSON view", "/bench/trivial/", {})
+        ]
+        if plain:
+            targets.append(("plain", "plain ModelSerializer list (100)", "/bench/plain-activities/", auth))
+        targets += [
+            ("list", "API activity list (100)", "/api/v1/activities/?page_size=100", auth),
+            ("deep", "API activity list, page 10", _path(deep), auth),
+            ("one", "API one activity", f"/api/v1/activities/{one}/", auth),
+        ]
+        for _, _, path, headers in targets:  # warm up every worker on every path, unmeasured
+            run(port, "", path, headers, options.clients, 1.0, quiet=True)
+        return {
+            name: run(port, label, path, headers, options.clients, options.seconds)
+            for name, label, path, headers in targets
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def _path(url: str | None) -> str:

@@ -47,6 +47,7 @@ from missions.models import (
 )
 from partners.choices import ContributionKind, DonorKind
 from partners.models import Contribution, Donor
+from tracker.api import list_cache
 
 FIRST_YEAR, YEARS = 2003, 20
 N_COUNTRIES, N_INSTRUMENTS = 193, 19
@@ -266,6 +267,7 @@ def generate(scale: float = 1.0, seed: int = 0) -> str:
             rng, countries, n=max(1, round(ACTIVITIES * scale)), rows=round(COUNTRY_ROWS * scale), seed=seed
         )
         events, tools, contributions = _others(rng, countries, seed=seed, scale=scale)
+        list_cache.mark_changed()  # bulk_create sends no signals: no cached API page may survive
     return (
         f"{len(countries)} countries, {len(instruments)} instruments, {deposits} deposits added, "
         f"{activities:,} activities, {rows:,} activity-country rows, {events} legislation events, "

@@ -23,10 +23,14 @@ from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from tracker.api import list_cache
+
 FORMAT = "tracker-backup"
 VERSION = 1
 APP_LABELS = ("tracker", "missions", "partners", "reports")
 EXTRA_MODELS = ("auth.group",)
+# Not data but a cache's bookkeeping (tracker/api/list_cache.py): a restore starts a fresh one.
+NOT_BACKED_UP = ("tracker.datachange",)
 
 
 class BackupError(Exception):
@@ -47,7 +51,11 @@ def backed_up_models() -> list[type[models.Model]]:
     """Concrete models of the project's apps (and groups), parents before children."""
     chosen: list[type[models.Model]] = []
     for label in APP_LABELS:
-        chosen.extend(m for m in apps.get_app_config(label).get_models() if not m._meta.proxy)
+        chosen.extend(
+            m
+            for m in apps.get_app_config(label).get_models()
+            if not m._meta.proxy and m._meta.label_lower not in NOT_BACKED_UP
+        )
     chosen.extend(apps.get_model(name) for name in EXTRA_MODELS)
     app_list: dict[Any, list[type[models.Model]]] = {}
     for model in chosen:
@@ -134,6 +142,7 @@ def import_data(path: Path) -> BackupSummary:
         expected = {label: n for label, n in manifest["counts"].items() if n}
         if counts != expected:
             raise BackupError(f"loaded {counts}, but the manifest lists {expected}")
+        list_cache.mark_changed()  # whatever was deleted above, no cached API page survives it
     return BackupSummary(path=path, counts=counts)
 
 

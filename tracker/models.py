@@ -140,3 +140,21 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.key}"
+
+
+class DataChange(models.Model):
+    """One row per write to a record that a cached API list shows (tracker/api/list_cache.py).
+
+    Cached list pages are keyed on (how many rows there are, the last id, its random token). Any
+    committed write, from any process, changes that triple, so no page is served from the cache
+    after the data it shows has changed; a write rolled back leaves no row to be matched later.
+    """
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"change {self.pk} at {self.changed_at:%Y-%m-%d %H:%M:%S}"

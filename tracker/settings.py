@@ -227,6 +227,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "tracker.tasks.purge_expired_idempotency_keys_task",
         "schedule": timedelta(hours=1),
     },
+    # The API list cache's change log (tracker/api/list_cache.py) keeps its last 1,000 rows
+    # (its row count is read on every cached list, so it is pruned often).
+    "prune-data-changes-v1": {
+        "task": "tracker.tasks.prune_data_changes_task",
+        "schedule": timedelta(minutes=10),
+    },
 }
 INDICATORS_RESEND_PENDING_AFTER = env_int("INDICATORS_RESEND_PENDING_AFTER", 300)
 
@@ -265,6 +271,9 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Cached JSON pages of the activity list (tracker/api/list_cache.py): seconds an entry may
+# live at most (a write makes it a miss at once); 0 turns the cache off.
+API_LIST_CACHE_SECONDS = env_int("API_LIST_CACHE_SECONDS", 300)
 SPECTACULAR_SETTINGS = {
     "TITLE": "tracker API",
     "DESCRIPTION": (

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from tracker.api import list_cache
 from tracker.api.idempotency import purge_expired
 
 
@@ -13,3 +14,9 @@ def purge_expired_idempotency_keys_task() -> int:
     A retry after expiry is a new request anyway; the rows only cost space and index size.
     """
     return purge_expired(now=timezone.now())
+
+
+@shared_task(name="tracker.tasks.prune_data_changes_task", soft_time_limit=240, time_limit=300)
+def prune_data_changes_task() -> int:
+    """Keep the API list cache's change log short (its row count is read on every cached list)."""
+    return list_cache.prune()

@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.serializers import BaseSerializer
 
-from missions.access import scope_errors, visible_activities
+from missions.access import region_ids, scope_errors, visible_activities
 from missions.api.views import activity_queryset
 from missions.models import Activity
 from tracker.api.permissions import may_see_confidential
@@ -40,9 +40,14 @@ class ActivityViewSet(ApiModelViewSet):
     ordering_fields = ["id", "start_date", "updated_at"]
     ordering = ["id"]
     list_from_values = True
+    list_cache = True  # the models it shows are watched in partners.apps
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "reason": self.reason()}
+
+    def list_cache_scope(self) -> Any:
+        ids = region_ids(self.request.user)
+        return None if ids is None else sorted(ids)
 
     def get_queryset(self) -> QuerySet[Any]:
         # Outside the caller's regions an activity does not exist for them (404, not 403: its

@@ -318,7 +318,7 @@ QUERIES = {
     "instruments": 4,
     "ratifications": 4,
     "legislation-events": 5,
-    "activities": 9,  # + the caller's regions (missions.access)
+    "activities": 10,  # + the caller's regions (missions.access) + the data version (list cache)
     "action-plans": 5,  # + the caller's regions (missions.access)
     "follow-up-requests": 5,  # + the caller's regions (missions.access)
     "tools": 5,
@@ -337,15 +337,23 @@ QUERIES = {
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [10, 100])
-def test_activity_list_costs_nine_queries_at_any_page_size(
+def test_activity_list_costs_ten_queries_at_any_page_size_and_five_from_the_cache(
     read_client, django_assert_num_queries, size
 ) -> None:  # type: ignore[no-untyped-def]
     _make_rows(3)
     read_client.get("/api/v1/regions/")
-    # token, user permissions (2), the user's regions (missions.access), the page, countries,
-    # participations, outcomes, organisations
-    with django_assert_num_queries(9):
-        assert read_client.get("/api/v1/activities/", {"page_size": size}).status_code == 200
+    # token, user permissions (2), the user's regions (missions.access), the data version
+    # (tracker.api.list_cache), the page, countries, participations, outcomes, organisations
+    with django_assert_num_queries(10):
+        built = read_client.get("/api/v1/activities/", {"page_size": size})
+    assert built.status_code == 200
+    assert built["X-List-Cache"] == "miss"
+    # The same request again: the page comes from the cache, after the same checks.
+    with django_assert_num_queries(5):
+        cached = read_client.get("/api/v1/activities/", {"page_size": size})
+    assert cached["X-List-Cache"] == "hit"
+    assert cached.content == built.content
+    assert cached["Content-Type"] == built["Content-Type"] == "application/json"
 
 
 @pytest.mark.django_db

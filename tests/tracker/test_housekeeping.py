@@ -1,4 +1,5 @@
-"""Housekeeping: expired Idempotency-Key records are purged on a schedule, live ones kept."""
+"""Housekeeping on a schedule: expired Idempotency-Key records go, and the list cache's change log
+is kept short."""
 
 import datetime
 
@@ -7,8 +8,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from tests.factories import UserFactory
-from tracker.models import IdempotencyKey
-from tracker.tasks import purge_expired_idempotency_keys_task
+from tracker.api import list_cache
+from tracker.models import DataChange, IdempotencyKey
+from tracker.tasks import prune_data_changes_task, purge_expired_idempotency_keys_task
 
 
 def key(user, name: str, expires_at: datetime.datetime) -> IdempotencyKey:  # type: ignore[no-untyped-def]
@@ -40,3 +42,13 @@ def test_the_purge_runs_hourly_from_beat() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["purge-idempotency-keys-v1"]
     assert entry["task"] == "tracker.tasks.purge_expired_idempotency_keys_task"
     assert entry["schedule"] == datetime.timedelta(hours=1)
+
+
+@pytest.mark.django_db
+def test_the_change_log_keeps_its_last_thousand_rows() -> None:
+    DataChange.objects.all().delete()
+    for _ in range(1003):
+        list_cache.mark_changed()
+    newest = list(DataChange.objects.order_by("-id").values_list("id", flat=True)[:1000])
+    assert prune_data_changes_task.apply().get() == 3
+    assert list(DataChange.objects.order_by("-id").values_list("id", flat=True)) == newest

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Model, QuerySet
+from django.http import HttpResponse
 from rest_framework import mixins, status, viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -17,6 +18,7 @@ from rest_framework.serializers import BaseSerializer
 
 from tracker.history import change_context
 
+from . import list_cache
 from .etags import check_if_match, etag_of, matches_if_none_match
 from .idempotency import idempotent
 from .reading import reader_for
@@ -29,11 +31,35 @@ class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     #: True on big nested lists: pages are built from values() rows, not model instances
     #: (tracker/api/reading.py); the representation is the serializer's all the same.
     list_from_values = False
+    #: True where list pages may be served from tracker/api/list_cache.py: the models the
+    #: representation and the scope read must then be watched (list_cache.watch).
+    list_cache = False
 
     def get_queryset(self) -> QuerySet[Any]:
         return scope_queryset(self.request, super().get_queryset())
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def list_cache_scope(self) -> Any:
+        """What, besides the user and token, decides which rows this caller sees (a JSON value)."""
+        return None
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        key = None
+        if self.list_cache:
+            key = list_cache.page_key(request, type(self).__name__, self.list_cache_scope())
+        if key is not None:
+            hit = list_cache.cached_page(key)
+            if hit is not None:
+                return hit
+        response = self._list(request, *args, **kwargs)
+        if key is None:
+            return response
+        renderer = request.accepted_renderer
+        body = renderer.render(response.data, request.accepted_media_type, self.get_renderer_context())
+        page = HttpResponse(body, content_type=request.accepted_media_type)
+        list_cache.store_page(key, page)
+        return page
+
+    def _list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.list_from_values:
             return super().list(request, *args, **kwargs)
         reader = reader_for(self.get_serializer_class())
