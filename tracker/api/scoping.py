@@ -1,4 +1,9 @@
-"""The one place that narrows what a request may see (object-level roles of issue 8 go here)."""
+"""What every API list and object is narrowed by: the token's scopes.
+
+Region limits are the other narrowing; they depend on the records (an activity's region, host
+and countries), so each viewset applies them through missions.access (visible_activities,
+visible_through_activity) in its get_queryset.
+"""
 
 from typing import TypeVar
 
@@ -13,8 +18,9 @@ M = TypeVar("M", bound=Model)
 def scope_queryset(request: Request, queryset: QuerySet[M]) -> QuerySet[M]:
     """Narrow ``queryset`` to what the request may see.
 
-    Today: integrations without the confidential scope do not see confidential activities
-    (nor what hangs off them). Officers' region limits will be added here.
+    Integrations without the confidential scope do not see confidential records; what hangs
+    off a confidential activity is hidden by the viewsets' region scoping, which takes
+    ``include_confidential`` from the same scopes.
     """
     scopes = token_scopes(request)
     if scopes is not None and "confidential" not in scopes:
