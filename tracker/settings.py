@@ -157,14 +157,26 @@ EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tracker@localhost")
 
 # --- Cache (API throttling, locks): shared through Redis when it is configured -------------
+# "api-pages" holds cached API list pages (tracker/api/list_cache.py) apart from the default
+# cache, so big pages never push throttle counters out; per process and bounded without Redis.
 if env_str("REDIS_URL"):
+    _REDIS_CACHE = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_str("REDIS_URL"),
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env_str("REDIS_URL"),
-            "KEY_PREFIX": "tracker",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+        "default": {**_REDIS_CACHE, "KEY_PREFIX": "tracker"},
+        "api-pages": {**_REDIS_CACHE, "KEY_PREFIX": "tracker-pages"},
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
+        "api-pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "api-pages",
+            "OPTIONS": {"MAX_ENTRIES": 200},
+        },
     }
 
 # --- Celery -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ or decides, and checks that the next read is built afresh and equals what the se
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -264,3 +265,21 @@ def test_nothing_is_cached_while_the_change_log_is_empty(read_client, activity) 
         response = read_client.get(URL)
         assert response.status_code == 200
         assert "X-List-Cache" not in response
+
+
+@pytest.mark.django_db
+def test_a_cache_that_is_down_never_fails_a_read(read_client, activity, settings) -> None:  # type: ignore[no-untyped-def]
+    """Pages are built afresh (and correct) while the page cache's Redis refuses connections."""
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {
+        **settings.CACHES,
+        list_cache.CACHE_ALIAS: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        },
+    }
+    for _ in range(2):
+        assert read(read_client) == ("miss", expected_results())

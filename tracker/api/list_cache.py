@@ -23,12 +23,13 @@ How it stays correct:
 
 import hashlib
 import json
+import logging
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import router
 from django.db.models import Count, Model, Window
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -41,8 +42,11 @@ from tracker.models import DataChange
 from .permissions import token_scopes
 
 # Pages bigger than this are not stored (a page of 500 activities is about 0.5 MB).
-MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_BODY_BYTES = 1024 * 1024
 KEY_PREFIX = "api-list-v1"
+CACHE_ALIAS = "api-pages"  # see CACHES in tracker/settings.py
+
+log = logging.getLogger(__name__)
 
 
 def mark_changed(*, using: str = "default") -> None:
@@ -115,7 +119,11 @@ def page_key(request: Request, view_name: str, scope: Any) -> str | None:
 
 
 def cached_page(key: str) -> HttpResponse | None:
-    stored = cache.get(key)
+    try:
+        stored = caches[CACHE_ALIAS].get(key)
+    except Exception:  # noqa: BLE001 -- a cache that is down must not fail a read: build the page
+        log.warning("API list cache unreachable; building the page", exc_info=True)
+        return None
     if stored is None:
         return None
     content_type, body = stored
@@ -126,6 +134,10 @@ def cached_page(key: str) -> HttpResponse | None:
 
 def store_page(key: str, response: HttpResponse) -> None:
     body = response.content
-    if response.status_code == 200 and len(body) <= MAX_BODY_BYTES:
-        cache.set(key, (response["Content-Type"], body), seconds())
     response["X-List-Cache"] = "miss"
+    if response.status_code != 200 or len(body) > MAX_BODY_BYTES:
+        return
+    try:
+        caches[CACHE_ALIAS].set(key, (response["Content-Type"], body), seconds())
+    except Exception:  # noqa: BLE001 -- a cache that is down must not fail a read
+        log.warning("API list cache unreachable; page not stored", exc_info=True)
