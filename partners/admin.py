@@ -34,7 +34,7 @@ from .models import (
 from .services.annex import annex_table
 from .services.annex_export import display_rows, money, to_csv, to_xlsx
 from .services.funding import save_contribution
-from .services.organisations import save_organisation, save_partnership
+from .services.organisations import save_organisation, save_partnership, set_partnership_activities
 
 
 def _reason(request: HttpRequest, change: bool) -> str:
@@ -156,12 +156,28 @@ class PartnershipAdmin(_ServiceSavedAdmin):
     def activity_count(self, obj: Any) -> int:
         return int(obj.n_activities)
 
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "activities":
+            # Only the officer's own activities are offered, shown or accepted; the others
+            # linked to the partnership are kept on saving (set_partnership_activities).
+            kwargs["queryset"] = visible_activities(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         save_partnership(actor=request.user, reason=_reason(request, change), partnership=obj)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        activities = form.cleaned_data.pop("activities", None)  # written below, not by save_m2m
         with change_context(actor=request.user, reason=_reason(request, change)):
             super().save_related(request, form, formsets, change)
+            if activities is not None:
+                set_partnership_activities(
+                    actor=request.user,
+                    reason=_reason(request, change),
+                    partnership=form.instance,
+                    activities=activities,
+                    visible_activities=visible_activities(request.user),
+                )
 
 
 @admin.register(ActivityOrganisation)

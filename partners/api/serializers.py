@@ -106,17 +106,15 @@ class PartnershipSerializer(ApiModelSerializer):
         from ..services.organisations import save_partnership
 
         activities = data.pop("activities", None)
-        if activities is not None and partnership.pk:
-            # Links to activities the writer cannot see are kept, never dropped.
-            visible = _visible_activities(self.context).values("pk")
-            activities = [*activities, *partnership.activities.exclude(pk__in=visible)]
         for name, value in data.items():
             setattr(partnership, name, value)
+        # Links to activities the writer cannot see are kept (the service's rule).
         return save_partnership(
             actor=self.context["request"].user,
             reason=self.context.get("reason", "API"),
             partnership=partnership,
             activities=activities,
+            visible_activities=_visible_activities(self.context),
         )
 
 

@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import QuerySet
 
 from missions.models import Activity
 from tracker.history import change_context
@@ -50,15 +51,54 @@ def save_organisation(*, actor: Any, reason: str, organisation: Organisation) ->
 
 
 def save_partnership(
-    *, actor: Any, reason: str, partnership: Partnership, activities: Iterable[Activity] | None = None
+    *,
+    actor: Any,
+    reason: str,
+    partnership: Partnership,
+    activities: Iterable[Activity] | None = None,
+    visible_activities: QuerySet[Activity] | None = None,
 ) -> Partnership:
-    """Save a partnership; ``activities`` (when given) replaces the activities done under it."""
+    """Save a partnership; ``activities`` (when given) replaces the activities done under it,
+    within what the writer sees (``visible_activities``; see set_partnership_activities)."""
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         partnership.full_clean()
         partnership.save()
         if activities is not None:
-            partnership.activities.set(list(activities))
+            set_partnership_activities(
+                actor=actor,
+                reason=reason,
+                partnership=partnership,
+                activities=activities,
+                visible_activities=visible_activities,
+            )
     return partnership
+
+
+def set_partnership_activities(
+    *,
+    actor: Any,
+    reason: str,
+    partnership: Partnership,
+    activities: Iterable[Activity],
+    visible_activities: QuerySet[Activity] | None = None,
+) -> None:
+    """Make the activities done under the partnership ``activities``, as far as the writer sees.
+
+    With ``visible_activities`` (the writer's view, from missions.access), links to activities
+    outside it are kept, never dropped, and linking one is refused as unknown: nobody changes,
+    or learns of, another region's work through a partnership. Without it, nothing is hidden.
+    """
+    wanted = list(activities)
+    kept: list[Activity] = []
+    if visible_activities is not None:
+        ids = {activity.pk for activity in wanted}
+        allowed = set(visible_activities.filter(pk__in=ids).values_list("pk", flat=True))
+        unknown = sorted(ids - allowed)
+        if unknown:
+            raise ValidationError({"activities": [f"Activity {pk} does not exist." for pk in unknown]})
+        kept = list(partnership.activities.exclude(pk__in=visible_activities.values("pk")))
+    with transaction.atomic(), change_context(actor=actor, reason=reason):
+        partnership.activities.set([*wanted, *kept])
 
 
 def set_activity_organisations(

@@ -352,3 +352,41 @@ def test_linking_another_regions_activity_is_refused_as_unknown(
         m.replace("999999", str(world["theirs"].pk)) for m in (e["message"] for e in missing.json()["errors"])
     ]
     assert "does not exist" in messages[0]
+
+
+def test_admin_partnership_shows_offers_and_keeps_only_within_the_officers_regions(
+    session_client: Any, world: Any, shared_partnership: Any
+) -> None:
+    from partners.models import Partnership
+
+    url = reverse("admin:partners_partnership_change", args=[shared_partnership.pk])
+    page = session_client.get(url)
+    assert page.status_code == 200
+    assert b"Mission to Mali" in page.content
+    assert b"Mission to Lao PDR" not in page.content
+    html = page.content.decode()
+    assert f'<option value="{world["ours"].pk}" selected>' in html
+    assert f'<option value="{world["theirs"].pk}"' not in html
+
+    # Saving what the browser posts back (the officer's own activity) keeps the other link.
+    data = {**_form_data(page), "activities": [str(world["ours"].pk)], "title": "Joint programme (revised)"}
+    response = session_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    shared_partnership.refresh_from_db()
+    assert shared_partnership.title == "Joint programme (revised)"
+    assert set(shared_partnership.activities.values_list("pk", flat=True)) == {
+        world["ours"].pk,
+        world["theirs"].pk,
+    }
+
+    # Linking another region's activity is refused on the field, as if it did not exist.
+    other = Partnership.objects.create(
+        organisation=shared_partnership.organisation, kind="mou", title="Other"
+    )
+    other_url = reverse("admin:partners_partnership_change", args=[other.pk])
+    data = _form_data(session_client.get(other_url))
+    data["activities"] = [str(world["theirs"].pk)]
+    response = session_client.post(other_url, data)
+    assert response.status_code == 200
+    assert "activities" in response.context["adminform"].form.errors
+    assert not other.activities.exists()
