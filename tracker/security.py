@@ -11,7 +11,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -52,6 +54,20 @@ class LockoutModelBackend(ModelBackend):
     Failures are counted in the database (LoginFailure), so the lock holds across every
     web process; a successful login clears them.
     """
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        """Django's answer (direct and group permissions; every one for a superuser) in one
+        query instead of two: every API request and admin page asks for it."""
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            if user_obj.is_superuser:
+                perms = Permission.objects.all()
+            else:
+                perms = Permission.objects.filter(Q(user=user_obj) | Q(group__user=user_obj))
+            pairs = perms.values_list("content_type__app_label", "codename").order_by().distinct()
+            user_obj._perm_cache = {f"{app}.{codename}" for app, codename in pairs}
+        return user_obj._perm_cache  # type: ignore[no-any-return]
 
     def authenticate(
         self,

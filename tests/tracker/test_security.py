@@ -94,3 +94,32 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", DEBUG="false", SECRET_KEY="")
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.django_db
+def test_permissions_come_in_one_query_and_equal_djangos(django_assert_num_queries):
+    """tracker.security's backend reads direct and group permissions together; same answer."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Group, Permission
+
+    from tracker.security import LockoutModelBackend
+
+    group = Group.objects.create(name="Readers (test)")
+    group.permissions.set(Permission.objects.filter(codename__in=["view_activity", "view_country"]))
+    user = UserFactory.create(username="mixed")
+    user.groups.add(group)
+    user.user_permissions.set(Permission.objects.filter(codename__in=["change_activity", "view_activity"]))
+    inactive = UserFactory.create(username="gone", is_active=False)
+    inactive.user_permissions.set(Permission.objects.filter(codename="view_activity"))
+    superuser = UserFactory.create(username="root", is_superuser=True)
+    for person in (user, inactive, superuser):
+        expected = ModelBackend().get_all_permissions(type(person).objects.get(pk=person.pk))
+        fresh = type(person).objects.get(pk=person.pk)
+        with django_assert_num_queries(1 if person.is_active else 0):
+            assert LockoutModelBackend().get_all_permissions(fresh) == expected
+    assert expected == {f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.all()}
+    assert LockoutModelBackend().get_all_permissions(type(user).objects.get(pk=user.pk)) == {
+        "missions.view_activity",
+        "missions.view_country",
+        "missions.change_activity",
+    }

@@ -43,6 +43,12 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
     }
 
+    def _queryset(self, view: Any) -> Any:
+        # Only the model matters here: the view's class queryset names it without building the
+        # caller's scoped queryset (which DRF's default would do on every request).
+        queryset = getattr(view, "queryset", None)
+        return queryset if queryset is not None else super()._queryset(view)
+
 
 DEFAULT_PERMISSIONS = [permissions.IsAuthenticated, TokenScope, ModelPermissions]
 
