@@ -16,9 +16,9 @@ It does so twice: with the list cache on (the default; tracker/api/list_cache.py
 first request a page comes from the cache until the data changes) and with it off
 (API_LIST_CACHE_SECONDS=0, every page built from the database), and prints the ratios of both.
 
-Only loopback traffic; bounded in time (about --seconds per target plus set-up).
+Only loopback traffic; bounded in time (about --seconds + 1 per target, twice, plus set-up).
 
-    .venv/bin/python benchmarks/api.py --clients 4 --seconds 5 --scale 0.02
+    .venv/bin/python -m benchmarks.api --clients 4 --seconds 5 --scale 0.02
 """
 
 from __future__ import annotations
