@@ -26,9 +26,11 @@ run: install
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py runstack
 
-## test: the whole suite (SQLite and file broker unless DATABASE_URL / REDIS_URL are set).
+## test: the whole suite (SQLite and file broker unless DATABASE_URL / REDIS_URL are set),
+## in TEST_WORKERS parallel processes (pytest-xdist; 0 runs it in this one process).
+TEST_WORKERS ?= 2
 test: install-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install-dev
 	$(BIN)/ruff check .

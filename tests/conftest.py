@@ -1,6 +1,14 @@
-"""Shared fixtures. Tests marked ``services`` need the real PostgreSQL and Redis."""
+"""Shared fixtures. Tests marked ``services`` need the real PostgreSQL and Redis.
+
+Parallel runs (pytest-xdist, ``-n 2 --dist loadgroup`` as ``make test`` and ``.ci/run`` use):
+each worker has its own test database (pytest-django adds ``_gw0``, ``_gw1``, ... to its
+name) and, with Redis, its own Redis database: worker N uses the database of REDIS_URL plus N,
+because the cache's clear() empties a whole Redis database and the Celery broker lives there
+too. Every ``services`` test runs in one worker (one xdist group), one after the other.
+"""
 
 import os
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -8,9 +16,49 @@ from django.contrib.auth.models import Permission
 from tests.factories import UserFactory
 
 SERVICES_AVAILABLE = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
+REDIS_URL_GIVEN = os.environ.get("REDIS_URL", "")  # before pytest_configure gives a worker its own
 
 
+def worker_redis_url(url: str, worker: str) -> str:
+    """REDIS_URL for xdist worker ``gwN``: the same server, database number plus N."""
+    number = int(worker.removeprefix("gw"))
+    match = re.fullmatch(r"(rediss?://[^/?#]*)(?:/(\d*))?([?#].*)?", url)
+    if match is None:
+        raise pytest.UsageError(f"REDIS_URL {url!r} is not of the form redis://host:port/db")
+    database = int(match.group(2) or 0) + number
+    if database > 15:
+        raise pytest.UsageError(f"worker {worker} would need Redis database {database}; run fewer workers")
+    return f"{match.group(1)}/{database}{match.group(3) or ''}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    redis_url = os.environ.get("REDIS_URL")
+    if not worker or not redis_url:
+        return
+    from django.conf import settings
+    from django.test.signals import clear_cache_handlers
+
+    url = worker_redis_url(redis_url, worker)
+    os.environ["REDIS_URL"] = url  # for the workers and servers the services tests start
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = url
+    for cache in settings.CACHES.values():
+        if str(cache["BACKEND"]).endswith(".RedisCache"):
+            cache["LOCATION"] = url
+    clear_cache_handlers(setting="CACHES")
+
+    from tracker.celery import app
+
+    app.conf.broker_url = url
+    app._pool = None  # noqa: SLF001 -- no connection to the first URL may be reused
+    app.amqp._producer_pool = None  # noqa: SLF001
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("services"))
     if SERVICES_AVAILABLE:
         return
     skip = pytest.mark.skip(
