@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from rest_framework import serializers
 
 from missions.api.serializers import country_field, region_field
@@ -138,10 +139,35 @@ class ReportScheduleSerializer(ApiModelSerializer):
 
         recipients = validated_data.pop("recipients", [])
         schedule = ReportSchedule(**validated_data)
-        schedule = save_schedule(
-            actor=self.context["request"].user, schedule=schedule, reason=self.context.get("reason", "API")
+        with transaction.atomic():
+            schedule = save_schedule(
+                actor=self.context["request"].user,
+                schedule=schedule,
+                reason=self.context.get("reason", "API"),
+            )
+            schedule.recipients.set(recipients)
+        return schedule
+
+    def update(self, instance: ReportSchedule, validated_data: dict[str, Any]) -> ReportSchedule:
+        from ..services.schedules import save_schedule
+
+        recipients = validated_data.pop("recipients", None)
+        timing_changed = any(
+            name in validated_data and validated_data[name] != getattr(instance, name)
+            for name in ("frequency", "cron")
         )
-        schedule.recipients.set(recipients)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        if timing_changed and "next_run_at" not in validated_data:
+            instance.next_run_at = None  # type: ignore[assignment]  # save_schedule computes it
+        with transaction.atomic():
+            schedule = save_schedule(
+                actor=self.context["request"].user,
+                schedule=instance,
+                reason=self.context.get("reason", "API"),
+            )
+            if recipients is not None:
+                schedule.recipients.set(recipients)
         return schedule
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from tracker.api.viewsets import ApiModelViewSet, ApiReadCreateViewSet, ApiReadOnlyViewSet
+from tracker.api.viewsets import ApiModelViewSet, ApiReadOnlyViewSet
 
 from .. import filtersets
 from ..models import IndicatorDefinition, IndicatorValue, PublishedFigure, Report, ReportFile, ReportSchedule
@@ -45,8 +45,12 @@ class PublishedFigureViewSet(ApiReadOnlyViewSet):
     ordering = ["id"]
 
 
-class ReportScheduleViewSet(ApiReadCreateViewSet):
-    """Report schedules: read, and create (changes are made in the admin)."""
+class ReportScheduleViewSet(ApiModelViewSet):
+    """Report schedules: read, create, change (pause with ``is_active: false``) and delete.
+
+    Every write goes through reports.services.schedules.save_schedule, as in the admin: the
+    schedule is validated and its scope must lie within its creator's regions.
+    """
 
     queryset = ReportSchedule.objects.select_related("scope_region", "scope_country").prefetch_related(
         "recipients"

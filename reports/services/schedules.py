@@ -175,11 +175,11 @@ def recipient_addresses(schedule: ReportSchedule) -> list[str]:
 
 def save_schedule(*, actor: object, schedule: ReportSchedule, reason: str = "") -> ReportSchedule:
     """Validate and save a schedule (its recipients are set by the caller afterwards)."""
+    validate_schedule(schedule)  # first: a bad cron expression must be an error, not a crash below
     if not schedule.next_run_at:
         schedule.next_run_at = next_run_after(
             frequency=schedule.frequency, cron=schedule.cron, after=timezone.now()
         )
-    validate_schedule(schedule)
     schedule.full_clean()
     creator = schedule.created_by if schedule.created_by_id else actor
     check_scope_of(

@@ -158,7 +158,3 @@ class ApiWriteMixin(ApiCreateMixin):
 
 class ApiModelViewSet(ApiWriteMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, ApiReadOnlyViewSet):
     """Read, create, update (If-Match) and delete (If-Match)."""
-
-
-class ApiReadCreateViewSet(ApiCreateMixin, ApiReadOnlyViewSet):
-    """Read and create only."""
