@@ -3,12 +3,20 @@
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 
+from tracker.api.exceptions import Conflict
+from tracker.api.idempotency import idempotent
+from tracker.api.permissions import ChangePermission, TokenScope
 from tracker.api.viewsets import ApiModelViewSet, ApiReadOnlyViewSet
 
 from .. import filtersets
 from ..models import IndicatorDefinition, IndicatorValue, PublishedFigure, Report, ReportFile, ReportSchedule
-from ..services.schedules import visible_scoped
+from ..services.schedules import regenerate, visible_scoped
 from . import serializers
 
 
@@ -82,3 +90,27 @@ class ReportViewSet(ApiReadOnlyViewSet):
 
     def get_queryset(self) -> QuerySet[Any]:
         return visible_scoped(self.request.user, super().get_queryset())
+
+    @extend_schema(
+        request=None,
+        responses={202: serializers.ReportSerializer},
+        description=(
+            "Render a finished or failed report again (its files are replaced when done), as the "
+            "admin's Regenerate action does. A pending or running report gets 409. Needs the write "
+            "scope and the change permission on reports."
+        ),
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[permissions.IsAuthenticated, TokenScope, ChangePermission],
+    )
+    def regenerate(self, request: Request, pk: str | None = None) -> Response:
+        return idempotent(request, lambda: self._regenerate())
+
+    def _regenerate(self) -> Response:
+        report = self.get_object()
+        if not regenerate(report=report):
+            raise Conflict(f"The report is {report.status}; it can be regenerated once it is done or failed.")
+        report.refresh_from_db()
+        return Response(self.get_serializer(report).data, status=status.HTTP_202_ACCEPTED)

@@ -123,3 +123,21 @@ def test_a_schedule_created_with_a_bad_cron_is_refused_by_name(write_client) -> 
     assert response.status_code == 400
     assert [e["field"] for e in response.json()["errors"]] == ["cron"]
     assert not ReportSchedule.objects.filter(name="Full moon").exists()
+
+
+@pytest.mark.django_db
+def test_a_finished_report_is_regenerated_once_and_a_pending_one_is_refused(
+    write_client, read_client
+) -> None:
+    report = ReportFactory.create(status="done")
+    url = f"/api/v1/reports/{report.pk}/regenerate/"
+    assert read_client.post(url).status_code == 403
+    queued = write_client.post(url)
+    assert queued.status_code == 202, queued.content
+    assert queued.json()["status"] == "pending"
+    assert Report.objects.get(pk=report.pk).status == "pending"
+    again = write_client.post(url)
+    assert again.status_code == 409
+    assert again["Content-Type"].startswith("application/problem+json")
+    assert "pending" in again.json()["detail"]
+    assert write_client.post("/api/v1/reports/999999/regenerate/").status_code == 404

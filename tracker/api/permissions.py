@@ -50,6 +50,16 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         return queryset if queryset is not None else super()._queryset(view)
 
 
+class ChangePermission(permissions.BasePermission):
+    """For actions that change an object (e.g. regenerate a report): the model's change permission."""
+
+    message = "You may not change these records."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        meta = view.queryset.model._meta
+        return bool(request.user and request.user.has_perm(f"{meta.app_label}.change_{meta.model_name}"))
+
+
 DEFAULT_PERMISSIONS = [permissions.IsAuthenticated, TokenScope, ModelPermissions]
 
 
