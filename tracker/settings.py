@@ -163,10 +163,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tracker@localhost")
 # --- Cache (API throttling, locks): shared through Redis when it is configured -------------
 # "api-pages" holds cached API list pages (tracker/api/list_cache.py) apart from the default
 # cache, so big pages never push throttle counters out; per process and bounded without Redis.
+# REDIS_CACHE_URL may put the cache in another Redis database (or server) than the broker:
+# advisable where Redis evicts keys under memory pressure, which must never hit queued tasks.
 if env_str("REDIS_URL"):
     _REDIS_CACHE = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env_str("REDIS_URL"),
+        "LOCATION": env_str("REDIS_CACHE_URL") or env_str("REDIS_URL"),
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
     CACHES = {

@@ -123,3 +123,18 @@ def test_permissions_come_in_one_query_and_equal_djangos(django_assert_num_queri
         "missions.view_country",
         "missions.change_activity",
     }
+
+
+def test_the_cache_can_live_apart_from_the_broker():
+    """REDIS_CACHE_URL moves the caches (throttle counts, API pages) off the broker's database."""
+    code = (
+        "from django.conf import settings; "
+        "print(sorted({c['LOCATION'] for c in settings.CACHES.values()}), settings.CELERY_BROKER_URL)"
+    )
+    apart = _manage(
+        "shell", "-c", code, REDIS_URL="redis://127.0.0.1:6379/0", REDIS_CACHE_URL="redis://127.0.0.1:6379/1"
+    )
+    assert apart.returncode == 0, apart.stderr
+    assert apart.stdout.strip().splitlines()[-1] == "['redis://127.0.0.1:6379/1'] redis://127.0.0.1:6379/0"
+    shared = _manage("shell", "-c", code, REDIS_URL="redis://127.0.0.1:6379/0", REDIS_CACHE_URL="")
+    assert shared.stdout.strip().splitlines()[-1] == "['redis://127.0.0.1:6379/0'] redis://127.0.0.1:6379/0"
