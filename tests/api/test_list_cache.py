@@ -283,3 +283,41 @@ def test_a_cache_that_is_down_never_fails_a_read(read_client, activity, settings
     }
     for _ in range(2):
         assert read(read_client) == ("miss", expected_results())
+
+
+@pytest.mark.django_db
+def test_a_single_activity_comes_from_the_cache_with_its_etag(
+    read_client, write_client, activity, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    url = f"{URL}{activity.pk}/"
+    built = read_client.get(url)
+    assert built["X-List-Cache"] == "miss"
+    with django_assert_num_queries(4):  # token, permissions, regions, data version
+        cached = read_client.get(url)
+    assert cached["X-List-Cache"] == "hit"
+    assert (cached.content, cached["ETag"]) == (built.content, built["ETag"])
+    assert read_client.get(url, HTTP_IF_NONE_MATCH=built["ETag"]).status_code == 304
+    # The cached ETag is the current one: a write with it succeeds, and the next read is new.
+    changed = write_client.patch(url, {"title": "After"}, format="json", HTTP_IF_MATCH=cached["ETag"])
+    assert changed.status_code == 200
+    fresh = read_client.get(url)
+    assert fresh["X-List-Cache"] == "miss"
+    assert fresh.json()["title"] == "After"
+    assert fresh["ETag"] == changed["ETag"] != built["ETag"]
+    assert read_client.get(url, HTTP_IF_NONE_MATCH=built["ETag"]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_object_outside_ones_regions_is_never_served_from_the_cache(client) -> None:  # type: ignore[no-untyped-def]
+    west, east = RegionFactory.create(code="FIELD-W"), RegionFactory.create(code="FIELD-E")
+    theirs = ActivityFactory.create(title="In the east", region=east)
+    reader = UserFactory.create(username="regional")
+    reader.user_permissions.add(*make_account("perms", write=False).user.user_permissions.all())
+    OfficerAssignment.objects.create(user=reader, region=west)
+    hq = UserFactory.create(username="hq", is_superuser=True)
+    client.force_login(hq)
+    assert client.get(f"{URL}{theirs.pk}/").status_code == 200
+    assert client.get(f"{URL}{theirs.pk}/")["X-List-Cache"] == "hit"
+    client.force_login(reader)
+    for _ in range(2):
+        assert client.get(f"{URL}{theirs.pk}/").status_code == 404

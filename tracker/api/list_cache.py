@@ -1,8 +1,10 @@
-"""Cached JSON pages of big API lists, never served after the data they show has changed.
+"""Cached JSON pages of big API lists (and their single objects), never served after the data
+they show has changed.
 
-Why: integrations poll the same pages (the first page, ``updated_since`` windows) far more
-often than officers write. A page of 100 activities costs ~9 ms to build; served from the
-cache it costs the authentication, permission and scope checks plus one small query.
+Why: integrations poll the same pages (the first page, ``updated_since`` windows) and re-read
+objects far more often than officers write. A page of 100 activities costs ~9 ms to build;
+served from the cache it costs the authentication, permission and scope checks plus one small
+query. A single object is kept with its ETag, so If-None-Match is answered from the cache too.
 
 How it stays correct:
 
@@ -126,18 +128,22 @@ def cached_page(key: str) -> HttpResponse | None:
         return None
     if stored is None:
         return None
-    content_type, body = stored
+    content_type, body, etag = stored
     response = HttpResponse(body, content_type=content_type)
+    if etag:
+        response["ETag"] = etag
     response["X-List-Cache"] = "hit"
     return response
 
 
 def store_page(key: str, response: HttpResponse) -> None:
+    """Keep a 200 answer (its body, content type and ETag, if any) under ``key``."""
     body = response.content
     response["X-List-Cache"] = "miss"
     if response.status_code != 200 or len(body) > MAX_BODY_BYTES:
         return
+    stored = (response["Content-Type"], body, response.get("ETag", ""))
     try:
-        caches[CACHE_ALIAS].set(key, (response["Content-Type"], body), seconds())
+        caches[CACHE_ALIAS].set(key, stored, seconds())
     except Exception:  # noqa: BLE001 -- a cache that is down must not fail a read
         log.warning("API list cache unreachable; page not stored", exc_info=True)

@@ -31,8 +31,8 @@ class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     #: True on big nested lists: pages are built from values() rows, not model instances
     #: (tracker/api/reading.py); the representation is the serializer's all the same.
     list_from_values = False
-    #: True where list pages may be served from tracker/api/list_cache.py: the models the
-    #: representation and the scope read must then be watched (list_cache.watch).
+    #: True where list pages and single objects may be served from tracker/api/list_cache.py:
+    #: the models the representation and the scope read must then be watched (list_cache.watch).
     list_cache = False
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -53,9 +53,13 @@ class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
         response = self._list(request, *args, **kwargs)
         if key is None:
             return response
-        renderer = request.accepted_renderer
-        body = renderer.render(response.data, request.accepted_media_type, self.get_renderer_context())
-        page = HttpResponse(body, content_type=request.accepted_media_type)
+        return self._rendered_and_kept(key, response.data, {})
+
+    def _rendered_and_kept(self, key: str, data: Any, headers: dict[str, str]) -> HttpResponse:
+        """Render ``data`` as DRF would for this request, and keep it in the page cache."""
+        media_type = self.request.accepted_media_type
+        body = self.request.accepted_renderer.render(data, media_type, self.get_renderer_context())
+        page = HttpResponse(body, content_type=media_type, headers=headers)
         list_cache.store_page(key, page)
         return page
 
@@ -71,13 +75,24 @@ class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
             return Response(reader.represent(queryset))
         return self.get_paginated_response(reader.represent(page))
 
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        key = None
+        if self.list_cache:
+            key = list_cache.page_key(request, f"{type(self).__name__}.detail", self.list_cache_scope())
+        if key is not None:
+            hit = list_cache.cached_page(key)
+            if hit is not None:
+                if matches_if_none_match(request, hit["ETag"]):
+                    return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": hit["ETag"]})
+                return hit
         instance = self.get_object()
         data = self.get_serializer(instance).data
         etag = etag_of(data)
         if matches_if_none_match(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        return Response(data, headers={"ETag": etag})
+        if key is None:
+            return Response(data, headers={"ETag": etag})
+        return self._rendered_and_kept(key, data, {"ETag": etag})
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
