@@ -149,21 +149,14 @@ class ReportScheduleSerializer(ApiModelSerializer):
         return schedule
 
     def update(self, instance: ReportSchedule, validated_data: dict[str, Any]) -> ReportSchedule:
-        from ..services.schedules import save_schedule
+        from ..services.schedules import change_schedule
 
         recipients = validated_data.pop("recipients", None)
-        timing_changed = any(
-            name in validated_data and validated_data[name] != getattr(instance, name)
-            for name in ("frequency", "cron")
-        )
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        if timing_changed and "next_run_at" not in validated_data:
-            instance.next_run_at = None  # type: ignore[assignment]  # save_schedule computes it
         with transaction.atomic():
-            schedule = save_schedule(
+            schedule = change_schedule(
                 actor=self.context["request"].user,
                 schedule=instance,
+                changes=validated_data,
                 reason=self.context.get("reason", "API"),
             )
             if recipients is not None:

@@ -195,6 +195,21 @@ def save_schedule(*, actor: object, schedule: ReportSchedule, reason: str = "") 
     return schedule
 
 
+def change_schedule(
+    *, actor: object, schedule: ReportSchedule, changes: dict[str, Any], reason: str = ""
+) -> ReportSchedule:
+    """Apply ``changes`` (field values) and save; a new frequency or cron expression moves the
+    next run to the start of the next period under it, unless ``changes`` sets next_run_at."""
+    retimed = any(
+        name in changes and changes[name] != getattr(schedule, name) for name in ("frequency", "cron")
+    )
+    for name, value in changes.items():
+        setattr(schedule, name, value)
+    if retimed and "next_run_at" not in changes:
+        schedule.next_run_at = None  # type: ignore[assignment]  # save_schedule computes it
+    return save_schedule(actor=actor, schedule=schedule, reason=reason)
+
+
 GENERATE_TASK = "reports.tasks.generate_report_task"
 DELIVER_TASK = "reports.tasks.deliver_report_task"
 
@@ -327,6 +342,7 @@ def regenerate(*, report: Report) -> bool:
 __all__ = [
     "MAX_ATTEMPTS",
     "Period",
+    "change_schedule",
     "dispatch_due",
     "next_run_after",
     "period_for_run",
