@@ -18,8 +18,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from missions.access import can_see_activity, visible_activities, visible_through_activity
-from missions.admin.activities import ACTIVITY_ADMINS
+from missions.access import visible_activities, visible_through_activity
+from missions.admin.activities import ACTIVITY_ADMINS, ScopedByActivityAdmin
 from tracker.history import change_context
 
 from .models import (
@@ -181,7 +181,7 @@ class PartnershipAdmin(_ServiceSavedAdmin):
 
 
 @admin.register(ActivityOrganisation)
-class ActivityOrganisationAdmin(_ServiceSavedAdmin):
+class ActivityOrganisationAdmin(ScopedByActivityAdmin, _ServiceSavedAdmin):
     list_display = ["activity", "organisation", "role", "notes"]
     list_filter = ["role", "organisation__kind"]
     search_fields = [
@@ -193,25 +193,10 @@ class ActivityOrganisationAdmin(_ServiceSavedAdmin):
     list_select_related = ["activity", "organisation"]
     autocomplete_fields = ["activity", "organisation"]
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return visible_through_activity(request.user, super().get_queryset(request))
-
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "activity":
             kwargs["queryset"] = visible_activities(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def _in_scope(self, request: HttpRequest, obj: Any) -> bool:
-        return obj is None or can_see_activity(request.user, obj.activity)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) and self._in_scope(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and self._in_scope(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and self._in_scope(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         with change_context(actor=request.user, reason=_reason(request, change)):

@@ -846,22 +846,19 @@ class MissionScopedForm(ReasonForm):
         return cleaned
 
 
-class _ServiceSavedAdmin(SimpleHistoryAdmin):
-    form = MissionScopedForm
+class ScopedByActivityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
+    """Admin of rows that hang off an activity: only those of the user's regions are listed,
+    shown, changed or deleted (missions.access). ``activity_field`` names the row's activity."""
 
-    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
+    activity_field = "activity"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return access.visible_through_activity(request.user, super().get_queryset(request), path="mission")
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change, **kwargs)
-        form.request_user = request.user
-        return form
+        return access.visible_through_activity(
+            request.user, super().get_queryset(request), path=self.activity_field
+        )
 
     def _in_scope(self, request: HttpRequest, obj: Any) -> bool:
-        return obj is None or access.can_see_activity(request.user, obj.mission)
+        return obj is None or access.can_see_activity(request.user, getattr(obj, self.activity_field))
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) and self._in_scope(request, obj)
@@ -871,6 +868,19 @@ class _ServiceSavedAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_delete_permission(request, obj) and self._in_scope(request, obj)
+
+
+class _ServiceSavedAdmin(ScopedByActivityAdmin, SimpleHistoryAdmin):
+    form = MissionScopedForm
+    activity_field = "mission"
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form: Any = super().get_form(request, obj, change, **kwargs)
+        form.request_user = request.user
+        return form
 
     def _reason(self, form: Any) -> str:
         return form.cleaned_data.get("change_reason") or (
