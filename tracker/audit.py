@@ -10,6 +10,7 @@ cost does not grow with the page number's rows; the admin page "Audit trail" and
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,22 +105,14 @@ def audit_trail(
     candidates.sort(key=lambda item: (item[1].history_date, item[1].history_id), reverse=True)
     page = candidates[offset : offset + limit]
     changed = _changed_fields(page, tables)
-    users = {
-        user.pk: user.get_username()
-        for user in get_user_model()._default_manager.filter(pk__in={row.history_user_id for _, row in page})
-    }
+    users = _user_names(row for _, row in page)
     entries = [
-        AuditEntry(
-            model=label,
+        _entry(
+            label,
+            row,
             object_id=getattr(row, tables[label].instance_type._meta.pk.attname),  # type: ignore[attr-defined]  # a historical model
-            object_repr=str(row.instance)[:200],
-            action=ACTIONS.get(row.history_type, row.history_type),
-            at=row.history_date,
-            actor_id=row.history_user_id,
-            actor=users.get(row.history_user_id, ""),
-            reason=row.history_change_reason or "",
+            users=users,
             changed_fields=changed.get((label, row.history_id), []),
-            history_id=row.history_id,
         )
         for label, row in page
     ]
@@ -162,26 +155,41 @@ def history_of(record: Model) -> list[AuditEntry]:
     historical = historical_models()[label]
     pk_name = record._meta.pk.attname
     rows: list[Any] = list(historical._default_manager.filter(**{pk_name: record.pk}).order_by("-history_id"))
-    users = {
-        user.pk: user.get_username()
-        for user in get_user_model()._default_manager.filter(pk__in={row.history_user_id for row in rows})
-    }
+    users = _user_names(rows)
     entries = []
     for index, row in enumerate(rows):
         previous = rows[index + 1] if index + 1 < len(rows) else None
         fields = sorted(c.field for c in row.diff_against(previous).changes) if previous is not None else []
         entries.append(
-            AuditEntry(
-                model=label,
+            _entry(
+                label,
+                row,
                 object_id=record.pk,
-                object_repr=str(row.instance)[:200],
-                action=ACTIONS.get(row.history_type, row.history_type),
-                at=row.history_date,
-                actor_id=row.history_user_id,
-                actor=users.get(row.history_user_id, ""),
-                reason=row.history_change_reason or "",
+                users=users,
                 changed_fields=fields if row.history_type == "~" else [],
-                history_id=row.history_id,
             )
         )
     return entries
+
+
+def _user_names(rows: Iterable[Any]) -> dict[Any, str]:
+    """User names of the history rows' actors, in one query."""
+    ids = {row.history_user_id for row in rows}
+    return {user.pk: user.get_username() for user in get_user_model()._default_manager.filter(pk__in=ids)}
+
+
+def _entry(
+    label: str, row: Any, *, object_id: Any, users: dict[Any, str], changed_fields: list[str]
+) -> AuditEntry:
+    return AuditEntry(
+        model=label,
+        object_id=object_id,
+        object_repr=str(row.instance)[:200],
+        action=ACTIONS.get(row.history_type, row.history_type),
+        at=row.history_date,
+        actor_id=row.history_user_id,
+        actor=users.get(row.history_user_id, ""),
+        reason=row.history_change_reason or "",
+        changed_fields=changed_fields,
+        history_id=row.history_id,
+    )
