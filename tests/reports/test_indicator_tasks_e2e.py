@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,21 +23,13 @@ from reports.models import ComputationRun, IndicatorDefinition, IndicatorValue
 from reports.services import recompute
 from reports.services.published_figures import load_published_figures
 from tests.factories import ActivityCountryFactory, ActivityFactory, CountryFactory, ToolFactory
+from tests.waiting import wait_for
 from tracker.celery import app
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 Y2006 = (datetime.date(2006, 1, 1), datetime.date(2006, 12, 31))
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def run_status(run_id: int) -> str:

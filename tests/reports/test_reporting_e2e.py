@@ -21,6 +21,7 @@ from reports.models import Report, ReportSchedule
 from reports.services import reporting
 from reports.tasks.reporting import dispatch_due_reports_task
 from tests.factories import ReportScheduleFactory, UserFactory
+from tests.waiting import wait_for
 from tracker.celery import app as celery_app
 
 from .reporting_data import build_world
@@ -48,14 +49,6 @@ def worker() -> Iterator[Any]:
         shutdown_timeout=60,
     ) as running:
         yield running
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the worker")
-        time.sleep(0.5)
 
 
 def finished(report_count: int = 1) -> Callable[[], bool]:
@@ -93,7 +86,7 @@ def test_a_yearly_schedule_for_2006_produces_one_report_delivered_with_the_repor
 
     dispatch_due_reports_task.delay("2007-01-01T00:05:00+00:00")
     dispatch_due_reports_task.delay("2007-01-01T00:06:00+00:00")  # a second dispatcher
-    wait_for(finished())
+    wait_for(finished(), timeout=240, what="the worker to finish the report")
     time.sleep(2)  # anything the second dispatch might have made would show by now
 
     report = Report.objects.get()
@@ -139,7 +132,7 @@ def test_a_failing_renderer_marks_the_report_failed_and_keeps_the_schedule(
     schedule = yearly_schedule()
 
     dispatch_due_reports_task.delay("2007-01-01T00:05:00+00:00")
-    wait_for(finished())
+    wait_for(finished(), timeout=240, what="the worker to finish the report")
 
     report = Report.objects.get()
     assert (report.status, report.error, report.attempts) == (
@@ -159,7 +152,7 @@ def test_a_regional_report_holds_no_other_regions_data(worker: Any, mailoutbox: 
     yearly_schedule(name="Alpha yearly", scope_kind=ScopeKind.REGION, scope_region=world.region_a)
 
     dispatch_due_reports_task.delay("2007-01-01T00:05:00+00:00")
-    wait_for(finished())
+    wait_for(finished(), timeout=240, what="the worker to finish the report")
 
     report = Report.objects.get()
     assert report.status == RunStatus.DONE, report.error
