@@ -20,6 +20,7 @@ tests/trust/test_faults.py and tests/trust/test_load.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -34,6 +35,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -353,6 +355,28 @@ def summary(result: Result, seconds: float, stored: Counter[str]) -> str:
     )
 
 
+@contextlib.contextmanager
+def private_site(
+    *, accounts: int, workers: int = 2, threads: int = 4
+) -> Iterator[tuple[PrivatePostgres, Gunicorn, list[str]]]:
+    """A private PostgreSQL cluster, migrated, with ``accounts`` API tokens and gunicorn in front;
+    the server is stopped and the cluster removed on exit."""
+    cluster = PrivatePostgres()
+    try:
+        with tempfile.TemporaryDirectory(prefix="tracker-site-") as var:
+            cluster.create()
+            env = server_env(cluster.url, var)
+            migrate(env)
+            tokens = issue_tokens(env, accounts)
+            server = Gunicorn(env, workers=workers, threads=threads)
+            try:
+                yield cluster, server, tokens
+            finally:
+                server.stop()
+    finally:
+        cluster.destroy()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -366,43 +390,32 @@ def main() -> None:
     parser.add_argument("--retry-share", type=float, default=0.1)
     options = parser.parse_args()
 
-    cluster = PrivatePostgres()
-    try:
-        with tempfile.TemporaryDirectory(prefix="tracker-load-") as var:
-            started = time.monotonic()
-            cluster.create()
-            env = server_env(cluster.url, var)
-            migrate(env)
-            tokens = issue_tokens(env, options.accounts)
-            print(f"set-up {time.monotonic() - started:.0f} s (private PostgreSQL on port {cluster.port})")
-            server = Gunicorn(env, workers=options.workers, threads=options.threads)
-            try:
-                result = run_load(
-                    server.port,
-                    tokens,
-                    clients=options.clients,
-                    seconds=options.seconds,
-                    write_share=options.write_share,
-                    retry_share=options.retry_share,
-                )
-            finally:
-                server.stop()
-            stored = stored_codes(cluster.url)
-            print(
-                f"{options.clients} clients, {options.accounts} accounts, "
-                f"{options.workers} gunicorn workers x {options.threads} threads, "
-                f"{options.write_share:.0%} writes ({options.retry_share:.0%} retried)"
-            )
-            print(summary(result, options.seconds, stored))
-            failures = check(result, stored)
-            for problem in result.problems[:10]:
-                print("  problem:", problem)
-            if failures:
-                print("FAILED:", "; ".join(failures))
-                raise SystemExit(1)
-            print("OK: no 5xx, every accepted write stored exactly once")
-    finally:
-        cluster.destroy()
+    started = time.monotonic()
+    with private_site(accounts=options.accounts, workers=options.workers, threads=options.threads) as site:
+        cluster, server, tokens = site
+        print(f"set-up {time.monotonic() - started:.0f} s (private PostgreSQL on port {cluster.port})")
+        result = run_load(
+            server.port,
+            tokens,
+            clients=options.clients,
+            seconds=options.seconds,
+            write_share=options.write_share,
+            retry_share=options.retry_share,
+        )
+        stored = stored_codes(cluster.url)
+    print(
+        f"{options.clients} clients, {options.accounts} accounts, "
+        f"{options.workers} gunicorn workers x {options.threads} threads, "
+        f"{options.write_share:.0%} writes ({options.retry_share:.0%} retried)"
+    )
+    print(summary(result, options.seconds, stored))
+    failures = check(result, stored)
+    for problem in result.problems[:10]:
+        print("  problem:", problem)
+    if failures:
+        print("FAILED:", "; ".join(failures))
+        raise SystemExit(1)
+    print("OK: no 5xx, every accepted write stored exactly once")
 
 
 if __name__ == "__main__":

@@ -187,24 +187,10 @@ NEEDS_ROOT = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def private_site() -> Iterator[tuple[Any, Any, list[str]]]:
     """A private PostgreSQL cluster, migrated, with gunicorn on loopback in front of it."""
-    import tempfile
+    from benchmarks.load import private_site as site
 
-    from benchmarks.load import Gunicorn, PrivatePostgres, issue_tokens, migrate, server_env
-
-    cluster = PrivatePostgres()
-    try:
-        with tempfile.TemporaryDirectory(prefix="tracker-faults-") as var:
-            cluster.create()
-            env = server_env(cluster.url, var)
-            migrate(env)
-            tokens = issue_tokens(env, 2)
-            server = Gunicorn(env, workers=2, threads=4)
-            try:
-                yield cluster, server, tokens
-            finally:
-                server.stop()
-    finally:
-        cluster.destroy()
+    with site(accounts=2) as running:
+        yield running
 
 
 @NEEDS_ROOT
