@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from benchmarks.load import free_port, issue_tokens, migrate
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -87,12 +89,6 @@ if __name__ != "__main__" and os.environ.get("TRACKER_BENCH_SERVER") == "1":
 
 
 # --- The driver ---------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def client(args: tuple[int, str, dict[str, str], float]) -> tuple[list[float], int]:
     """One client: requests over one keep-alive connection until the deadline."""
     port, path, headers, seconds = args
@@ -151,22 +147,12 @@ def run(
 
 def prepare(env: dict[str, str], scale: float) -> str:
     """Migrate the throwaway database, add synthetic data and return a fresh API token."""
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
+    migrate(env)
     code = f"""
 import sys
 sys.path.insert(0, "benchmarks")
 from synthetic import generate
-print(generate(scale={scale}, seed=0), file=sys.stderr)
-from django.contrib.auth.models import Permission
-from tracker.models import IntegrationAccount, User
-from tracker.api.authentication import issue_token
-user = User.objects.create(username="bench")
-apps = ["missions", "partners", "reports"]
-user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=apps))
-account = IntegrationAccount.objects.create(name="bench", user=user)
-print(issue_token(account=account)[1])
+print(generate(scale={scale}, seed=0))
 """
     done = subprocess.run(  # noqa: S603 -- our own interpreter and code
         [sys.executable, "manage.py", "shell", "-c", code],
@@ -176,8 +162,8 @@ print(issue_token(account=account)[1])
         capture_output=True,
         text=True,
     )
-    sys.stderr.write(done.stderr[-500:])
-    return done.stdout.strip().splitlines()[-1]
+    sys.stderr.write(done.stdout.strip().splitlines()[-1] + "\n")
+    return issue_tokens(env, 1)[0]
 
 
 def wait_for(port: int, seconds: float = 60) -> None:

@@ -31,6 +31,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection
 
+from benchmarks.load import free_port
 from missions.models import Activity
 from missions.services.activities import create_activity, update_activity
 from reports.choices import RunStatus
@@ -44,12 +45,6 @@ from tracker.celery import app
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 SAVE_BUDGET_SECONDS = 2.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PrivateRedis:
