@@ -153,3 +153,4 @@ class ToolStatus(models.TextChoices):
     IN_DEVELOPMENT = "in_development", "In development"
     COMPLETED = "completed", "Completed"
     UPDATED = "updated", "Updated"
+

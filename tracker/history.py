@@ -20,8 +20,9 @@ _reason: ContextVar[str] = ContextVar("history_reason", default="")
 
 @contextmanager
 def change_context(*, actor: Any, reason: str) -> Iterator[None]:
-    """Attribute every history row written inside the block to ``actor`` with ``reason``."""
-    actor_token = _actor.set(actor)
+    """Attribute every history row written inside the block to ``actor`` (a user, or a
+    tracker.actors.Actor) with ``reason``."""
+    actor_token = _actor.set(getattr(actor, "history_user", actor))
     reason_token = _reason.set(reason)
     try:
         yield

@@ -109,6 +109,9 @@ class Activity(models.Model):
     class Meta:
         ordering = ["-start_date", "title"]
         verbose_name_plural = "activities"
+        permissions = [
+            ("view_confidential_activity", "Can see activities marked confidential (missions.visibility)"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
