@@ -153,4 +153,3 @@ class ToolStatus(models.TextChoices):
     IN_DEVELOPMENT = "in_development", "In development"
     COMPLETED = "completed", "Completed"
     UPDATED = "updated", "Updated"
-

@@ -215,6 +215,24 @@ def visible(who: Any, queryset: QuerySet[M]) -> QuerySet[M]:
     return queryset if rule is None else rule(who, queryset)
 
 
+def sees_everything(who: Any) -> bool:
+    """Every region and the confidential records: headquarters with confidential access, the system."""
+    actor = Actor.of(who)
+    return actor.sees_confidential and region_ids(actor) is None
+
+
+def history(who: Any, model: type[Model], rows: QuerySet[M]) -> QuerySet[M]:
+    """The history rows of ``model`` (its historical table) that the actor may read.
+
+    Those of the records it may see now; a deleted record's history (no live row to judge it
+    by) only for actors who see everything. Models without a rule (reference data, accounts)
+    are read by every holder of the audit permission."""
+    if _label(model) not in _RULES or sees_everything(who):
+        return rows
+    live = visible(who, model._default_manager.all())
+    return rows.filter(**{f"{model._meta.pk.attname}__in": live.values("pk")})
+
+
 def can_see(who: Any, obj: Model | None) -> bool:
     """Whether the actor may see ``obj`` (None: nothing to see, so False)."""
     if obj is None or obj.pk is None:

@@ -126,6 +126,7 @@ def audit_trail_view(request: HttpRequest) -> HttpResponse:
         until = data.get("until")
         try:
             total, entries = audit_trail(
+                viewer=request,
                 actor=data.get("account"),
                 model=data.get("model") or None,
                 since=_day_start(data.get("since")),

@@ -19,6 +19,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 
+from missions import visibility  # the one visibility rule lives with the office's records
+
 VIEW_AUDIT_TRAIL = "tracker.view_audit_trail"
 MAX_PAGE_SIZE = 200
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -51,11 +53,14 @@ def historical_models() -> dict[str, type[Model]]:
 def _filtered(
     historical: type[Model],
     *,
+    viewer: Any,
     actor: Any,
     since: datetime.datetime | None,
     until: datetime.datetime | None,
 ) -> QuerySet[Any]:
-    rows = historical._default_manager.all()
+    # The trail shows only the changes of records the viewer may see (the one visibility rule).
+    audited = historical.instance_type  # type: ignore[attr-defined]  # a historical model
+    rows = visibility.history(viewer, audited, historical._default_manager.all())
     if actor is not None:
         rows = rows.filter(history_user_id=getattr(actor, "pk", actor))
     if since is not None:
@@ -67,6 +72,7 @@ def _filtered(
 
 def audit_trail(
     *,
+    viewer: Any,
     actor: Any = None,
     model: str | None = None,
     since: datetime.datetime | None = None,
@@ -76,7 +82,9 @@ def audit_trail(
 ) -> tuple[int, list[AuditEntry]]:
     """(total, entries): the changes that match, newest first, ``limit`` of them from ``offset``.
 
-    ``actor`` is a user or a user id (None: everyone); ``model`` an "app_label.model_name" label.
+    ``viewer`` is who reads (a request, user or tracker.actors.Actor): only the changes of records
+    they may see are listed. ``actor`` is a user or a user id whose changes (None: everyone);
+    ``model`` an "app_label.model_name" label.
     """
     tables = historical_models()
     if model:
@@ -94,7 +102,7 @@ def audit_trail(
     total = 0
     candidates: list[tuple[str, Any]] = []
     for label, historical in tables.items():
-        rows = _filtered(historical, actor=actor, since=since, until=until)
+        rows = _filtered(historical, viewer=viewer, actor=actor, since=since, until=until)
         count = rows.count()
         if not count:
             continue

@@ -17,9 +17,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, Prefetch, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from simple_history.admin import SimpleHistoryAdmin
 
-from .. import access
+from tracker.actors import Actor
+
+from .. import visibility
 from ..choices import ActivityKind, CountryRole, OutcomeKind, RegionKind
 from ..models import (
     ActionPlan,
@@ -42,6 +43,7 @@ from ..models import (
     Workshop,
 )
 from ..services import activities as services
+from .visible import VisibleAdmin
 
 __all__ = [
     "ACTIVITY_ADMINS",
@@ -161,7 +163,7 @@ class ActivityForm(ReasonForm):
             if conflict:
                 self.add_error(None, conflict)
         if self.request_user is not None:
-            errors = access.scope_errors(
+            errors = visibility.scope_errors(
                 self.request_user,
                 region=cleaned.get("region"),
                 host_country=cleaned.get("host_country"),
@@ -188,7 +190,7 @@ class ActivityCountryFormSet(BaseInlineFormSet):
                 continue
             seen.add(key)
             user, country = getattr(self, "request_user", None), data["country"]
-            if user is not None and access.scope_errors(user, countries=[country], require_some=False):
+            if user is not None and visibility.scope_errors(user, countries=[country], require_some=False):
                 form.add_error(
                     "country", f"{country} is outside your regions; you may not record work there."
                 )
@@ -357,7 +359,7 @@ class FollowUpEventInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return access.visible_activities(request.user, super().get_queryset(request))
+        return visibility.activities(Actor.of(request), super().get_queryset(request))
 
 
 class ActionPlanInline(admin.StackedInline):
@@ -460,7 +462,7 @@ _REASON = ("Reason for this change", {"fields": ["change_reason", "edit_version"
 _PLACE = ("Where", {"fields": [("city", "host_country"), "region"]})
 
 
-class ActivityAdmin(SimpleHistoryAdmin):
+class ActivityAdmin(VisibleAdmin):
     """All activities of every kind: search across kinds; every field editable, kind included."""
 
     kind: ClassVar[str | None] = None
@@ -510,26 +512,8 @@ class ActivityAdmin(SimpleHistoryAdmin):
         queryset = super().get_queryset(request)
         if self.kind is not None:
             queryset = queryset.filter(kind=self.kind)
-        queryset = access.visible_activities(request.user, queryset)  # an officer's regions only
         return queryset.prefetch_related(
             Prefetch("country_roles", queryset=ActivityCountry.objects.select_related("country"))
-        )
-
-    # Outside the user's regions an activity can be neither seen nor changed nor deleted, even by
-    # a direct URL (the history page falls back on the object's history rows, hence the checks).
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) and (
-            obj is None or access.can_see_activity(request.user, obj)
-        )
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and (
-            obj is None or access.can_see_activity(request.user, obj)
-        )
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and (
-            obj is None or access.can_see_activity(request.user, obj)
         )
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
@@ -625,7 +609,7 @@ class ActivityAdmin(SimpleHistoryAdmin):
             countries = list(instance.countries.all())
         else:
             countries = []
-        errors = access.scope_errors(
+        errors = visibility.scope_errors(
             request.user,
             region=fields.get("region", getattr(instance, "region", None)),
             host_country=fields.get("host_country", getattr(instance, "host_country", None)),
@@ -807,7 +791,7 @@ class OtherEventAdmin(_KindAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # The proxy's manager holds kind other_event only; this page covers its sibling kinds too.
         return (
-            access.visible_activities(request.user, Activity.objects.filter(kind__in=OTHER_EVENT_KINDS))
+            visibility.activities(Actor.of(request), Activity.objects.filter(kind__in=OTHER_EVENT_KINDS))
             .select_related("host_country")
             .prefetch_related(
                 Prefetch("country_roles", queryset=ActivityCountry.objects.select_related("country"))
@@ -841,38 +825,18 @@ class MissionScopedForm(ReasonForm):
         cleaned = super().clean() or {}
         mission = cleaned.get("mission")
         user = self.request_user
-        if mission is not None and user is not None and not access.can_see_activity(user, mission):
+        if mission is not None and user is not None and not visibility.can_see(user, mission):
             self.add_error("mission", f"{mission} is outside your regions.")
         return cleaned
 
 
-class ScopedByActivityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
-    """Admin of rows that hang off an activity: only those of the user's regions are listed,
-    shown, changed or deleted (missions.access). ``activity_field`` names the row's activity."""
-
-    activity_field = "activity"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return access.visible_through_activity(
-            request.user, super().get_queryset(request), path=self.activity_field
-        )
-
-    def _in_scope(self, request: HttpRequest, obj: Any) -> bool:
-        return obj is None or access.can_see_activity(request.user, getattr(obj, self.activity_field))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) and self._in_scope(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and self._in_scope(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and self._in_scope(request, obj)
+class ScopedByActivityAdmin(VisibleAdmin):
+    """Admin of rows that hang off an activity: only those whose activity the reader may see are
+    listed, shown, changed or deleted (missions.visibility narrows the queryset by the model)."""
 
 
-class _ServiceSavedAdmin(ScopedByActivityAdmin, SimpleHistoryAdmin):
+class _ServiceSavedAdmin(ScopedByActivityAdmin):
     form = MissionScopedForm
-    activity_field = "mission"
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
@@ -947,7 +911,7 @@ class FollowUpRequestAdmin(_ServiceSavedAdmin):
 
 
 @admin.register(OfficerAssignment)
-class OfficerAssignmentAdmin(SimpleHistoryAdmin):
+class OfficerAssignmentAdmin(VisibleAdmin):
     list_display = ["user", "region"]
     list_filter = ["region"]
     search_fields = ["user__username", "region__name"]

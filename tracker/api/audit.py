@@ -92,6 +92,7 @@ class AuditTrailView(APIView):
         args: dict[str, Any] = query.validated_data
         try:
             total, entries = audit_trail(
+                viewer=request,
                 actor=args.get("account"),
                 model=args.get("model"),
                 since=args.get("since"),

@@ -1,7 +1,7 @@
 """Who may do what: the token's scopes, then Django's model permissions.
 
-Object-level access (issue 8) plugs into ``tracker.api.scoping.scope_queryset``, which every
-viewset's ``get_queryset`` calls.
+What a caller may see is decided elsewhere, once: ``missions.visibility``, which the base
+viewset's ``get_queryset`` applies to every list, object and export.
 """
 
 from typing import Any

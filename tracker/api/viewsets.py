@@ -1,8 +1,8 @@
 """The base viewset every resource uses.
 
-It adds, to DRF's ModelViewSet: the scoping hook, ETags (If-None-Match on reads, If-Match
-required on updates and deletes), Idempotency-Key on creates, history with actor and reason
-on every write, and JSON problem bodies whatever format was asked for.
+It adds, to DRF's ModelViewSet: the visibility rule (missions.visibility) on every read, ETags
+(If-None-Match on reads, If-Match required on updates and deletes), Idempotency-Key on creates,
+history with actor and reason on every write, and JSON problem bodies whatever format was asked.
 """
 
 from typing import Any
@@ -16,13 +16,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from missions import visibility
+from tracker.actors import Actor
 from tracker.history import change_context
 
 from . import list_cache
 from .etags import check_if_match, etag_of, matches_if_none_match
 from .idempotency import idempotent
 from .reading import reader_for
-from .scoping import scope_queryset
 
 
 class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
@@ -36,7 +37,9 @@ class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     list_cache = False
 
     def get_queryset(self) -> QuerySet[Any]:
-        return scope_queryset(self.request, super().get_queryset())
+        # The one visibility rule narrows every list, object, export and reload, so a hidden
+        # record answers exactly as a missing one (404 with the same body).
+        return visibility.visible(Actor.of(self.request), super().get_queryset())
 
     def list_cache_scope(self) -> Any:
         """What, besides the user and token, decides which rows this caller sees (a JSON value)."""
