@@ -130,33 +130,31 @@ class LoginAttemptHandler(AxesDatabaseHandler):
         """Record one more failure for this client and return its failures within the cool-off,
         this one included, as one step for each user name and address: a PostgreSQL advisory
         lock per lockout key covers all its rows (whatever their user agent); on SQLite the
-        first statement writes, which takes the database's single writer lock."""
+        first statement is an UPDATE, which takes the database's single writer lock."""
         username = get_client_username(request, credentials)
         keys = get_client_parameters(
             username, request.axes_ip_address, request.axes_user_agent, request, credentials
         )
+        client = {
+            "username": username,
+            "ip_address": request.axes_ip_address,
+            "user_agent": request.axes_user_agent,
+        }
+        seen = {
+            "http_accept": request.axes_http_accept,
+            "path_info": request.axes_path_info,
+            "attempt_time": request.axes_attempt_time,
+        }
+        cool_off = get_cool_off(request)
+        current = {} if cool_off is None else {"attempt_time__gte": request.axes_attempt_time - cool_off}
         using = router.db_for_write(AccessAttempt)
         with transaction.atomic(using=using):
             _lock(using, keys)
-            cool_off = get_cool_off(request)
-            if cool_off is not None:  # an expired record starts again from zero
-                threshold = request.axes_attempt_time - cool_off
-                for key in keys:
-                    AccessAttempt.objects.filter(**key, attempt_time__lt=threshold).delete()
-            client = {
-                "username": username,
-                "ip_address": request.axes_ip_address,
-                "user_agent": request.axes_user_agent,
-            }
-            seen = {
-                "http_accept": request.axes_http_accept,
-                "path_info": request.axes_path_info,
-                "attempt_time": request.axes_attempt_time,
-            }
-            bumped = AccessAttempt.objects.filter(**client).update(
+            bumped = AccessAttempt.objects.filter(**client, **current).update(
                 failures_since_start=F("failures_since_start") + 1, **seen
             )
             if not bumped:
+                AccessAttempt.objects.filter(**client).delete()  # expired: start again from one
                 AccessAttempt.objects.create(
                     **client,
                     **seen,
@@ -165,7 +163,7 @@ class LoginAttemptHandler(AxesDatabaseHandler):
                     get_data=get_query_str(request.GET).replace("\0", "0x00"),
                     post_data=get_query_str(request.POST).replace("\0", "0x00"),
                 )
-            return self.get_failures(request, credentials)
+            return self.get_failures(request, credentials)  # counts only rows within the cool-off
 
     def user_login_failed(
         self, sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
