@@ -50,6 +50,8 @@ from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+log = logging.getLogger(__name__)
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -99,8 +101,6 @@ class OneQueryModelBackend(ModelBackend):
         return user_obj._perm_cache  # type: ignore[no-any-return]
 
 
-log = logging.getLogger(__name__)
-
 # Set on a request whose attempt LoginAttemptHandler.admits has already counted.
 _COUNTED = "tracker_attempt_counted"
 
@@ -115,7 +115,9 @@ class LoginAttemptHandler(AxesDatabaseHandler):
 
     def admits(self, request: HttpRequest, credentials: dict[str, Any]) -> bool:
         """Whether this attempt may go on to the password check. It is counted as a failure
-        first; a successful sign-in then clears the count (AXES_RESET_ON_SUCCESS)."""
+        first; a successful sign-in then clears the count (AXES_RESET_ON_SUCCESS). The right
+        password refused all the same (an account without staff status at the admin) stays
+        counted, as a failure."""
         if settings.AXES_ONLY_ADMIN_SITE and not self.is_admin_request(request):
             return True
         if self.is_blacklisted(request, credentials):
