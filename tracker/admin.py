@@ -4,6 +4,8 @@
 import datetime
 from typing import Any
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -15,6 +17,7 @@ from django.urls import path
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import security
 from .api.authentication import DEFAULT_LIFETIME, hash_secret, new_secret, revoke_token
 from .audit import VIEW_AUDIT_TRAIL, AuditEntry, audit_trail, historical_models
 from .models import ApiToken, IntegrationAccount, User
@@ -164,3 +167,18 @@ def _urls_with_audit_trail() -> list[Any]:
 
 
 admin.site.get_urls = _urls_with_audit_trail  # type: ignore[method-assign]  # adds one page to the site
+
+
+class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
+    """axes' page of counted sign-in failures (deleting a row unlocks that name at that address);
+    its "Clean up expired attempts" action, which fails outside a sign-in request in axes 8.3,
+    runs tracker.security's pruning instead."""
+
+    @admin.action(description="Clean up expired attempts")
+    def cleanup_expired_attempts(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
+        count = security.prune_expired_attempts(now=timezone.now())
+        self.message_user(request, f"Cleaned up {count} expired access attempt{'s' if count != 1 else ''}.")
+
+
+admin.site.unregister(AccessAttempt)
+admin.site.register(AccessAttempt, AccessAttemptAdmin)

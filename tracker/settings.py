@@ -5,6 +5,7 @@ broker under ./var, e-mail written to files. DATABASE_URL and REDIS_URL switch t
 PostgreSQL and Redis. With DEBUG off the settings refuse to start without a secret key.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "tracker",
     "missions",
     "partners",
@@ -56,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # a locked-out sign-in gets security.lockout_response
     "tracker.middleware.DatabaseUnavailableMiddleware",  # last: a lost database is a 503
 ]
 
@@ -131,9 +134,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["tracker.security.LockoutModelBackend"]
-LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 5)
-LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG
@@ -148,6 +148,46 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Password guessing (django-axes; tracker/security.py) --------------------------------
+# After LOGIN_LOCKOUT_FAILURES failed sign-ins for one user name from one address, that name is
+# refused at that address until LOGIN_LOCKOUT_SECONDS pass without a further attempt; other
+# addresses are not affected. A successful sign-in clears the count.
+AUTHENTICATION_BACKENDS = [
+    "tracker.security.LoginAttemptBackend",  # first: refuses before a password is checked
+    "tracker.security.OneQueryModelBackend",
+]
+LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 5)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+LOGIN_LOG_DAYS = env_int("LOGIN_LOG_DAYS", 90)  # successful sign-ins (axes' access log) kept
+for _name, _value in [
+    ("LOGIN_LOCKOUT_FAILURES", LOGIN_LOCKOUT_FAILURES),
+    ("LOGIN_LOCKOUT_SECONDS", LOGIN_LOCKOUT_SECONDS),
+    ("LOGIN_LOG_DAYS", LOGIN_LOG_DAYS),
+]:
+    if _value < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more, not {_value}")
+AXES_ENABLED = True
+AXES_LOCK_OUT_AT_FAILURE = True
+AXES_ONLY_ADMIN_SITE = False  # every password sign-in counts, whatever the page
+AXES_FAILURE_LIMIT = LOGIN_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True  # what LoginAttemptHandler does
+AXES_HANDLER = "tracker.security.LoginAttemptHandler"
+AXES_LOCKOUT_CALLABLE = "tracker.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "tracker.security.client_ip"
+AXES_VERBOSE = False  # no start-up banner on every command
+# The client's address: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT reverse proxies stand in front
+# (each appending its peer to CLIENT_IP_HEADER). Never set it where clients can reach the
+# site directly: they could then write the header themselves.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "X-Forwarded-For")
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}")
+if not re.fullmatch(r"[A-Za-z0-9-]+", CLIENT_IP_HEADER):
+    raise ImproperlyConfigured(f"CLIENT_IP_HEADER must be an HTTP header name, not {CLIENT_IP_HEADER!r}")
 
 # --- E-mail -----------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
@@ -250,6 +290,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "prune-data-changes-v1": {
         "task": "tracker.tasks.prune_data_changes_task",
         "schedule": timedelta(minutes=10),
+    },
+    # Sign-in attempts past their cool-off and sign-in logs past LOGIN_LOG_DAYS (tracker/security.py).
+    "prune-login-records-v1": {
+        "task": "tracker.tasks.prune_login_records_task",
+        "schedule": timedelta(hours=1),
     },
 }
 INDICATORS_RESEND_PENDING_AFTER = env_int("INDICATORS_RESEND_PENDING_AFTER", 300)

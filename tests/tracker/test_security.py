@@ -1,48 +1,249 @@
-"""Accounts and headers: guessing is locked out, production settings pass check --deploy."""
+"""Accounts and headers: guessing is locked out per user name and address, production
+settings pass check --deploy."""
 
+import io
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from axes.models import AccessAttempt, AccessLog
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.test import Client, RequestFactory
 from django.urls import reverse
+from freezegun import freeze_time
 
 from tests.factories import UserFactory
+from tracker.roles import ADMINISTRATOR, setup_roles
+from tracker.security import client_ip
+from tracker.tasks import prune_login_records_task
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.django_db
-def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(client, settings):
-    settings.LOGIN_LOCKOUT_FAILURES = 5
-    UserFactory.create(username="officer-a", is_staff=True, password="the-right-password-42")
-    login = reverse("admin:login")
+OFFICER_ADDRESS = "192.0.2.10"
+STRANGER_ADDRESS = "198.51.100.9"
+PASSWORD = "the-right-password-42"
+WRONG = "Please enter the correct username and password"
+LOCKED = "Sign-in locked: 5 failed attempts for this user name from your address."
 
-    for _ in range(5):
-        response = client.post(login, {"username": "officer-a", "password": "wrong-guess"})
+
+def _sign_in(client, username, password, address=OFFICER_ADDRESS, **headers):
+    return client.post(
+        reverse("admin:login"), {"username": username, "password": password}, REMOTE_ADDR=address, **headers
+    )
+
+
+@pytest.fixture
+def officer_a(db):
+    return UserFactory.create(username="officer-a", is_staff=True, password=PASSWORD)
+
+
+def test_five_wrong_passwords_lock_the_name_at_that_address_even_for_the_right_one(client, officer_a):
+    for _ in range(4):
+        response = _sign_in(client, "officer-a", "wrong-guess")
         assert response.status_code == 200
-        assert "Please enter the correct username and password" in response.content.decode()
+        assert WRONG in response.content.decode()
 
-    response = client.post(login, {"username": "officer-a", "password": "the-right-password-42"})
-    assert response.status_code == 200  # the form again, not a redirect into the admin
+    fifth = _sign_in(client, "officer-a", "wrong-guess")
+    right = _sign_in(client, "officer-a", PASSWORD)
+
+    for response in (fifth, right):
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == "900"
+        page = response.content.decode()
+        assert LOCKED in page
+        assert "Try again in 15 minutes (each further attempt restarts the wait)" in page
     assert "_auth_user_id" not in client.session
+    assert list(AccessAttempt.objects.values_list("username", "ip_address", "failures_since_start")) == [
+        ("officer-a", OFFICER_ADDRESS, 6)
+    ]
 
 
-@pytest.mark.django_db
-def test_a_successful_login_clears_earlier_failures(client, settings):
-    settings.LOGIN_LOCKOUT_FAILURES = 3
-    UserFactory.create(username="officer-b", is_staff=True, password="the-right-password-42")
-    login = reverse("admin:login")
-    for _ in range(2):
-        client.post(login, {"username": "officer-b", "password": "wrong-guess"})
-    response = client.post(login, {"username": "officer-b", "password": "the-right-password-42"})
+def test_a_stranger_guessing_elsewhere_does_not_lock_the_officer_out_of_their_address(client, officer_a):
+    for _ in range(6):
+        _sign_in(client, "officer-a", "wrong-guess", address=STRANGER_ADDRESS)
+    assert LOCKED in _sign_in(client, "officer-a", PASSWORD, address=STRANGER_ADDRESS).content.decode()
+
+    response = _sign_in(client, "officer-a", PASSWORD, address=OFFICER_ADDRESS)
+
     assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(officer_a.pk)
+
+
+def test_a_forged_x_forwarded_for_does_not_escape_the_lock_without_trusted_proxies(client, officer_a):
+    for n in range(5):
+        _sign_in(client, "officer-a", "wrong-guess", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+
+    response = _sign_in(client, "officer-a", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.99")
+
+    assert response.status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_at_its_own_address(client, officer_a, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.2"
+    for _ in range(5):
+        _sign_in(client, "officer-a", "wrong-guess", address=proxy, HTTP_X_FORWARDED_FOR=STRANGER_ADDRESS)
+    assert (
+        _sign_in(
+            client, "officer-a", PASSWORD, address=proxy, HTTP_X_FORWARDED_FOR=STRANGER_ADDRESS
+        ).status_code
+        == 429
+    )
+
+    # What a client writes before the proxy's entry is its own word, and ignored.
+    response = _sign_in(
+        client,
+        "officer-a",
+        PASSWORD,
+        address=proxy,
+        HTTP_X_FORWARDED_FOR=f"{STRANGER_ADDRESS}, {OFFICER_ADDRESS}",
+    )
+
+    assert response.status_code == 302
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [STRANGER_ADDRESS]
+
+
+def test_a_successful_login_clears_earlier_failures(db, client, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    UserFactory.create(username="officer-b", is_staff=True, password=PASSWORD)
+    for _ in range(2):
+        _sign_in(client, "officer-b", "wrong-guess")
+    assert _sign_in(client, "officer-b", PASSWORD).status_code == 302
     client.logout()
     for _ in range(2):
-        client.post(login, {"username": "officer-b", "password": "wrong-guess"})
-    response = client.post(login, {"username": "officer-b", "password": "the-right-password-42"})
+        _sign_in(client, "officer-b", "wrong-guess")
+    assert _sign_in(client, "officer-b", PASSWORD).status_code == 302
+
+
+def test_the_lock_ends_once_the_cool_off_passes_without_an_attempt(client, officer_a):
+    with freeze_time("2027-03-01 09:00:00") as frozen:
+        for _ in range(5):
+            _sign_in(client, "officer-a", "wrong-guess")
+        frozen.tick(timedelta(seconds=899))
+        assert _sign_in(client, "officer-a", PASSWORD).status_code == 429  # and the wait restarts
+        frozen.tick(timedelta(seconds=899))
+        assert _sign_in(client, "officer-a", PASSWORD).status_code == 429
+        frozen.tick(timedelta(seconds=901))
+
+        response = _sign_in(client, "officer-a", PASSWORD)
+
     assert response.status_code == 302
+
+
+def test_an_administrator_unlocks_a_name_in_the_admin(client, officer_a):
+    setup_roles()
+    administrator = UserFactory.create(username="administrator", is_staff=True)
+    administrator.groups.add(Group.objects.get(name=ADMINISTRATOR))
+    for _ in range(5):
+        _sign_in(client, "officer-a", "wrong-guess")
+    attempt = AccessAttempt.objects.get()
+    admin_client = Client()
+    admin_client.force_login(administrator)
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    listed = admin_client.get(changelist)
+    assert listed.status_code == 200
+    assert "officer-a" in listed.content.decode()
+
+    response = admin_client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [attempt.pk], "post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
+    assert _sign_in(client, "officer-a", PASSWORD).status_code == 302
+
+
+def test_the_admin_action_cleans_up_only_expired_attempts(officer_a):
+    with freeze_time("2027-03-01 09:00:00") as frozen:
+        admin_client = Client()  # signed in first: a sign-in also clears expired attempts
+        admin_client.force_login(UserFactory.create(username="root", is_staff=True, is_superuser=True))
+        _sign_in(Client(), "officer-a", "wrong-guess", address=STRANGER_ADDRESS)
+        frozen.tick(timedelta(seconds=901))
+        _sign_in(Client(), "officer-a", "wrong-guess")
+
+        response = admin_client.post(
+            reverse("admin:axes_accessattempt_changelist"),
+            {
+                "action": "cleanup_expired_attempts",
+                "_selected_action": list(AccessAttempt.objects.values_list("pk", flat=True)),
+            },
+            follow=True,
+        )
+
+    assert response.status_code == 200
+    assert "Cleaned up 1 expired access attempt." in response.content.decode()
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [OFFICER_ADDRESS]
+
+
+def test_axes_reset_username_unlocks_a_name_at_every_address(client, officer_a):
+    for address in (OFFICER_ADDRESS, STRANGER_ADDRESS):
+        for _ in range(5):
+            _sign_in(client, "officer-a", "wrong-guess", address=address)
+
+    call_command("axes_reset_username", "officer-a", stdout=io.StringIO())
+
+    assert not AccessAttempt.objects.exists()
+    assert _sign_in(client, "officer-a", PASSWORD).status_code == 302
+
+
+def test_old_attempts_and_sign_in_logs_are_pruned(officer_a, settings):
+    settings.LOGIN_LOG_DAYS = 90
+    with freeze_time("2027-03-01 09:00:00") as frozen:
+        assert _sign_in(Client(), "officer-a", PASSWORD).status_code == 302  # an AccessLog row
+        _sign_in(Client(), "officer-a", "wrong-guess", address=STRANGER_ADDRESS)
+        frozen.tick(timedelta(days=90, seconds=1))
+        _sign_in(Client(), "officer-a", "wrong-guess")  # within its cool-off: kept
+
+        first = prune_login_records_task()
+        again = prune_login_records_task()
+
+    assert first == {"attempts": 1, "logs": 1}
+    assert again == {"attempts": 0, "logs": 0}
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [OFFICER_ADDRESS]
+    assert not AccessLog.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("proxies", "header", "meta", "expected"),
+    [
+        (0, "X-Forwarded-For", {"HTTP_X_FORWARDED_FOR": "203.0.113.5"}, "192.0.2.1"),
+        (1, "X-Forwarded-For", {"HTTP_X_FORWARDED_FOR": "203.0.113.5"}, "203.0.113.5"),
+        (1, "X-Forwarded-For", {"HTTP_X_FORWARDED_FOR": "198.51.100.1, 203.0.113.5"}, "203.0.113.5"),
+        (
+            2,
+            "X-Forwarded-For",
+            {"HTTP_X_FORWARDED_FOR": "198.51.100.1, 203.0.113.5, 10.0.0.3"},
+            "203.0.113.5",
+        ),
+        (2, "X-Forwarded-For", {"HTTP_X_FORWARDED_FOR": "203.0.113.5"}, "192.0.2.1"),  # not via both
+        (1, "X-Forwarded-For", {}, "192.0.2.1"),
+        (1, "X-Forwarded-For", {"HTTP_X_FORWARDED_FOR": "not-an-address"}, "192.0.2.1"),
+        (1, "X-Forwarded-For", {"HTTP_X_FORWARDED_FOR": "2001:DB8::1"}, "2001:db8::1"),
+        (
+            1,
+            "X-Real-IP",
+            {"HTTP_X_REAL_IP": "203.0.113.5", "HTTP_X_FORWARDED_FOR": "198.51.100.1"},
+            "203.0.113.5",
+        ),
+    ],
+)
+def test_the_client_address_is_remote_addr_unless_trusted_proxies_are_configured(
+    settings, proxies, header, meta, expected
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    settings.CLIENT_IP_HEADER = header
+    request = RequestFactory().post("/admin/login/", REMOTE_ADDR="192.0.2.1", **meta)
+
+    assert client_ip(request) == expected
+
+
+def test_an_unusable_remote_addr_counts_as_no_address():
+    assert client_ip(RequestFactory().get("/", REMOTE_ADDR="")) is None
 
 
 @pytest.mark.django_db
@@ -90,6 +291,15 @@ def test_production_settings_pass_check_deploy_with_no_warning():
     assert "System check identified no issues" in result.stdout
 
 
+def test_a_negative_proxy_count_or_bad_header_name_is_refused_at_start_up():
+    result = _manage("check", TRUSTED_PROXY_COUNT="-1")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT must be 0 or more, not -1" in result.stderr
+    result = _manage("check", CLIENT_IP_HEADER="X-Forwarded-For:")
+    assert result.returncode != 0
+    assert "CLIENT_IP_HEADER must be an HTTP header name, not 'X-Forwarded-For:'" in result.stderr
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", DEBUG="false", SECRET_KEY="")
     assert result.returncode != 0
@@ -102,7 +312,7 @@ def test_permissions_come_in_one_query_and_equal_djangos(django_assert_num_queri
     from django.contrib.auth.backends import ModelBackend
     from django.contrib.auth.models import Group, Permission
 
-    from tracker.security import LockoutModelBackend
+    from tracker.security import OneQueryModelBackend
 
     group = Group.objects.create(name="Readers (test)")
     group.permissions.set(Permission.objects.filter(codename__in=["view_activity", "view_country"]))
@@ -116,9 +326,9 @@ def test_permissions_come_in_one_query_and_equal_djangos(django_assert_num_queri
         expected = ModelBackend().get_all_permissions(type(person).objects.get(pk=person.pk))
         fresh = type(person).objects.get(pk=person.pk)
         with django_assert_num_queries(1 if person.is_active else 0):
-            assert LockoutModelBackend().get_all_permissions(fresh) == expected
+            assert OneQueryModelBackend().get_all_permissions(fresh) == expected
     assert expected == {f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.all()}
-    assert LockoutModelBackend().get_all_permissions(type(user).objects.get(pk=user.pk)) == {
+    assert OneQueryModelBackend().get_all_permissions(type(user).objects.get(pk=user.pk)) == {
         "missions.view_activity",
         "missions.view_country",
         "missions.change_activity",
