@@ -118,12 +118,6 @@ def through_activity(who: Any, queryset: QuerySet[M], *, path: str = "activity")
     return queryset.filter(**{f"{path}__in": allowed.values("pk")})
 
 
-def _optional_activity(who: Any, queryset: QuerySet[M], *, path: str) -> QuerySet[M]:
-    """Rows that may name an activity (legislation events): visible, and a hidden activity's id
-    is kept out of them by ``shown_id``; the row itself is reference data."""
-    return queryset
-
-
 def scoped(who: Any, queryset: QuerySet[M]) -> QuerySet[M]:
     """Rows with a scope (scope_kind, scope_region, scope_country): report schedules and reports.
 
@@ -185,6 +179,8 @@ def _through_report(who: Any, queryset: QuerySet[M]) -> QuerySet[M]:
 # --- Every model, by label ----------------------------------------------------------------
 # How each model of the office's work is narrowed. A model not named here is reference data or
 # an organisation's record: every authenticated reader with the model's view permission sees it.
+# Legislation events are a country's legal record (read by all); the activity one of them may
+# name is shown only to those who may see it (``shown_id``).
 _RULES: dict[str, Any] = {
     "missions.activity": activities,
     "missions.activitycountry": through_activity,
@@ -192,7 +188,6 @@ _RULES: dict[str, Any] = {
     "missions.outcomedocument": through_activity,
     "missions.actionplan": lambda who, qs: through_activity(who, qs, path="mission"),
     "missions.followuprequest": lambda who, qs: through_activity(who, qs, path="mission"),
-    "missions.legislationevent": lambda who, qs: _optional_activity(who, qs, path="activity"),
     "missions.officerassignment": lambda who, qs: _own_or_all(who, qs, user_field="user"),
     "partners.activityorganisation": through_activity,
     "reports.reportschedule": scoped,
