@@ -278,6 +278,26 @@ def test_admin_partnership_list_counts_only_visible_activities(officer_session: 
     assert sorted(counts) == [0, 2]  # ours and the (visible to officers) confidential one
 
 
+def test_admin_history_of_hidden_joint_work_is_not_found_like_a_missing_one(
+    officer_session: Any, world: Any
+) -> None:
+    row = organisations.create_activity_organisation(
+        actor=Actor.system(),
+        reason="t",
+        activity=world["theirs"],
+        organisation=OrganisationFactory.create(),
+        role=OrganisationRole.HOST,
+    )
+    version = row.history.get().history_id
+
+    def status(pk: int, page: str, *args: Any) -> int:
+        url = reverse(f"admin:partners_activityorganisation_{page}", args=[pk, *args])
+        return int(officer_session.get(url).status_code)
+
+    assert status(row.pk, "history") == status(MISSING, "history") == 404
+    assert status(row.pk, "simple_history", version) == status(MISSING, "simple_history", version) == 404
+
+
 # --- Writes leave history with actor and reason, only on a change -------------------------------
 def test_api_writes_go_through_the_services_with_actor_and_reason(world: Any) -> None:
     client = world["clients"]["officer"]
