@@ -22,6 +22,7 @@ from .currencies import is_iso_4217
 # Kinds a payment can pay: a pledge or a (firmer) commitment.
 PLEDGE_KINDS: tuple[str, ...] = (ContributionKind.PLEDGE, ContributionKind.COMMITMENT)
 NEGATIVE_AMOUNT = "The amount cannot be negative."
+FIRST_YEAR, LAST_YEAR = 1950, 2100  # the years a contribution may count for
 
 
 def _refuse_negative(amount: Decimal | None) -> None:
@@ -199,7 +200,7 @@ class Contribution(models.Model):
                 name="contribution_currency_iso4217",
             ),
             models.CheckConstraint(
-                condition=models.Q(year__gte=1950, year__lte=2100), name="contribution_year_range"
+                condition=models.Q(year__gte=FIRST_YEAR, year__lte=LAST_YEAR), name="contribution_year_range"
             ),
         ]
 
@@ -213,8 +214,8 @@ class Contribution(models.Model):
             errors["currency"] = f"Unknown currency {self.currency!r}: not an ISO 4217 code (e.g. USD, EUR)."
         if self.amount is not None and self.amount < 0:
             errors["amount"] = NEGATIVE_AMOUNT
-        if self.year is not None and not 1950 <= self.year <= 2100:
-            errors["year"] = f"The year {self.year} is out of range (1950 to 2100)."
+        if self.year is not None and not FIRST_YEAR <= self.year <= LAST_YEAR:
+            errors["year"] = f"The year {self.year} is out of range ({FIRST_YEAR} to {LAST_YEAR})."
         pledge = self.pledge if self.pledge_id is not None else None
         if pledge is not None:
             if self.kind != ContributionKind.PAYMENT:
