@@ -266,6 +266,27 @@ def test_admin_contribution_page_shows_no_hidden_activity_and_keeps_it(
     assert (contribution.earmark_activity, contribution.notes) == (world["theirs"], "checked")
 
 
+def test_admin_refuses_to_earmark_a_hidden_activity_as_a_missing_one(
+    officer_session: Any, world: Any
+) -> None:
+    add = reverse("admin:partners_contribution_add")
+    page = officer_session.get(add)
+    form = {**_form_data(page), "donor": world["donor"].pk, "kind": "pledge", "amount": "10", "year": "2006"}
+
+    errors = {}
+    for pk in (world["theirs"].pk, MISSING):
+        response = officer_session.post(add, {**form, "earmark_activity": str(pk)})
+        assert response.status_code == 200
+        errors[pk] = response.context["adminform"].form.errors
+
+    assert (
+        errors[world["theirs"].pk]
+        == errors[MISSING]
+        == {"earmark_activity": ["Select a valid choice. That choice is not one of the available choices."]}
+    )
+    assert not Contribution.objects.exists()
+
+
 def test_admin_partnership_list_counts_only_visible_activities(officer_session: Any, world: Any) -> None:
     partnership = PartnershipFactory.create(title="Joint programme")
     partnership.activities.set([world["ours"], world["theirs"], world["secret"]])
