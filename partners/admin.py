@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from missions import visibility
 from missions.admin.activities import ACTIVITY_ADMINS
@@ -387,6 +388,23 @@ class DonorAdmin(_ServiceSavedAdmin):
         funding.delete_donor(actor=Actor.of(request), reason=DELETED, donor=obj)
 
 
+class _VisibleEarmarkHistory(HistoricalRecordContextHelper):
+    """A contribution's history without the earmarked activities its reader cannot see."""
+
+    def __init__(self, model: Any, historical_record: Any, *, actor: Actor) -> None:
+        super().__init__(model, historical_record)
+        self.actor = actor
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        if change.field == "earmark_activity" and not visibility.can_see(self.actor, value):
+            return None  # shown as if none were earmarked: no hidden id or title
+        return super().prepare_delta_change_value(change, value)
+
+    def context_for_delta_changes(self, delta: Any) -> list[dict[str, Any]]:
+        # A change between hidden (or no) activities is no change for this reader.
+        return [row for row in super().context_for_delta_changes(delta) if row["old"] != row["new"]]
+
+
 @admin.register(Contribution)
 class ContributionAdmin(_ServiceSavedAdmin):
     list_display = ["donor", "kind", "amount", "currency", "year", "date", "pledge", "reference"]
@@ -402,6 +420,11 @@ class ContributionAdmin(_ServiceSavedAdmin):
         ("Earmark", {"fields": ["earmark", "earmark_region", "earmark_activity"]}),
         ("Record", {"fields": ["reference", "source", "notes", "updated_at"]}),
     ]
+
+    def get_historical_record_context_helper(
+        self, request: HttpRequest, historical_record: Any
+    ) -> HistoricalRecordContextHelper:
+        return _VisibleEarmarkHistory(self.model, historical_record, actor=Actor.of(request))
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "earmark_activity":

@@ -266,6 +266,36 @@ def test_admin_contribution_page_shows_no_hidden_activity_and_keeps_it(
     assert (contribution.earmark_activity, contribution.notes) == (world["theirs"], "checked")
 
 
+def test_admin_contribution_history_shows_no_hidden_activity(officer_session: Any, world: Any) -> None:
+    system = Actor.system()
+    recorded = funding.record_pledge(
+        actor=system,
+        reason="t",
+        donor=world["donor"],
+        amount=Decimal("5"),
+        year=2006,
+        earmark_activity=world["ours"],
+    )
+    contribution = recorded.contribution
+    funding.update_contribution(
+        actor=system, reason="t", contribution=contribution, earmark_activity=world["theirs"]
+    )
+    funding.update_contribution(actor=system, reason="t", contribution=contribution, notes="checked")
+
+    page = officer_session.get(reverse("admin:partners_contribution_history", args=[contribution.pk]))
+
+    assert page.status_code == 200
+    changes = [
+        getattr(record, "history_delta_changes", None) for record in page.context["page_obj"].object_list
+    ]
+    assert changes == [
+        [{"field": "Notes", "old": "", "new": "checked"}],
+        [{"field": "Earmark activity", "old": str(world["ours"]), "new": "None"}],
+        None,  # the first record: nothing to compare with
+    ]
+    assert b"Mission to Lao PDR" not in page.content
+
+
 def test_admin_refuses_to_earmark_a_hidden_activity_as_a_missing_one(
     officer_session: Any, world: Any
 ) -> None:
