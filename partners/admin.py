@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -178,6 +178,29 @@ for _activity_admin in ACTIVITY_ADMINS:
         _activity_admin.inlines = [*_activity_admin.inlines, ActivityOrganisationInline]
 
 
+class _VisibleActivityHistory(HistoricalRecordContextHelper):
+    """A record's history without the activities its reader cannot see (in ``fields``)."""
+
+    def __init__(self, model: Any, historical_record: Any, *, actor: Actor, fields: set[str]) -> None:
+        super().__init__(model, historical_record)
+        self.actor, self.fields = actor, fields
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        if change.field in self.fields and value is not None and not self._shown(value):
+            return None  # shown as if there were none: no hidden id or title
+        return super().prepare_delta_change_value(change, value)
+
+    def _shown(self, value: Any) -> bool:
+        if isinstance(value, Model):
+            return visibility.can_see(self.actor, value)
+        # A deleted activity (simple_history's DeletedObject): only to who sees every activity.
+        return visibility.region_ids(self.actor) is None and self.actor.sees_confidential
+
+    def context_for_delta_changes(self, delta: Any) -> list[dict[str, Any]]:
+        # A change between hidden (or no) activities is no change for this reader.
+        return [row for row in super().context_for_delta_changes(delta) if row["old"] != row["new"]]
+
+
 class _ServiceSavedAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
     """Saves and deletes go through the services (``save_model``, ``delete_model``, the inline
     formsets); a rule only a service knows comes back as a message, with nothing saved."""
@@ -319,6 +342,13 @@ class ActivityOrganisationAdmin(_ServiceSavedAdmin):
         if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
             raise Http404
 
+    def get_historical_record_context_helper(
+        self, request: HttpRequest, historical_record: Any
+    ) -> HistoricalRecordContextHelper:
+        return _VisibleActivityHistory(
+            self.model, historical_record, actor=Actor.of(request), fields={"activity"}
+        )
+
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
         self._not_found_if_hidden(request, object_id)
         return super().history_view(request, object_id, extra_context)
@@ -388,23 +418,6 @@ class DonorAdmin(_ServiceSavedAdmin):
         funding.delete_donor(actor=Actor.of(request), reason=DELETED, donor=obj)
 
 
-class _VisibleEarmarkHistory(HistoricalRecordContextHelper):
-    """A contribution's history without the earmarked activities its reader cannot see."""
-
-    def __init__(self, model: Any, historical_record: Any, *, actor: Actor) -> None:
-        super().__init__(model, historical_record)
-        self.actor = actor
-
-    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
-        if change.field == "earmark_activity" and not visibility.can_see(self.actor, value):
-            return None  # shown as if none were earmarked: no hidden id or title
-        return super().prepare_delta_change_value(change, value)
-
-    def context_for_delta_changes(self, delta: Any) -> list[dict[str, Any]]:
-        # A change between hidden (or no) activities is no change for this reader.
-        return [row for row in super().context_for_delta_changes(delta) if row["old"] != row["new"]]
-
-
 @admin.register(Contribution)
 class ContributionAdmin(_ServiceSavedAdmin):
     list_display = ["donor", "kind", "amount", "currency", "year", "date", "pledge", "reference"]
@@ -424,7 +437,9 @@ class ContributionAdmin(_ServiceSavedAdmin):
     def get_historical_record_context_helper(
         self, request: HttpRequest, historical_record: Any
     ) -> HistoricalRecordContextHelper:
-        return _VisibleEarmarkHistory(self.model, historical_record, actor=Actor.of(request))
+        return _VisibleActivityHistory(
+            self.model, historical_record, actor=Actor.of(request), fields={"earmark_activity"}
+        )
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "earmark_activity":
