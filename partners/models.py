@@ -21,6 +21,14 @@ from .currencies import is_iso_4217
 
 # Kinds a payment can pay: a pledge or a (firmer) commitment.
 PLEDGE_KINDS: tuple[str, ...] = (ContributionKind.PLEDGE, ContributionKind.COMMITMENT)
+NEGATIVE_AMOUNT = "The amount cannot be negative."
+FIRST_YEAR, LAST_YEAR = 1950, 2100  # the years a contribution may count for
+
+
+def _refuse_negative(amount: Decimal | None) -> None:
+    """The field error behind the ``*_amount_not_negative`` constraints (they name no field)."""
+    if amount is not None and amount < 0:
+        raise ValidationError({"amount": NEGATIVE_AMOUNT})
 
 
 class Organisation(models.Model):
@@ -192,7 +200,7 @@ class Contribution(models.Model):
                 name="contribution_currency_iso4217",
             ),
             models.CheckConstraint(
-                condition=models.Q(year__gte=1950, year__lte=2100), name="contribution_year_range"
+                condition=models.Q(year__gte=FIRST_YEAR, year__lte=LAST_YEAR), name="contribution_year_range"
             ),
         ]
 
@@ -205,9 +213,9 @@ class Contribution(models.Model):
         if self.currency and not is_iso_4217(self.currency):
             errors["currency"] = f"Unknown currency {self.currency!r}: not an ISO 4217 code (e.g. USD, EUR)."
         if self.amount is not None and self.amount < 0:
-            errors["amount"] = "The amount cannot be negative."
-        if self.year is not None and not 1950 <= self.year <= 2100:
-            errors["year"] = f"The year {self.year} is out of range (1950 to 2100)."
+            errors["amount"] = NEGATIVE_AMOUNT
+        if self.year is not None and not FIRST_YEAR <= self.year <= LAST_YEAR:
+            errors["year"] = f"The year {self.year} is out of range ({FIRST_YEAR} to {LAST_YEAR})."
         pledge = self.pledge if self.pledge_id is not None else None
         if pledge is not None:
             if self.kind != ContributionKind.PAYMENT:
@@ -247,6 +255,9 @@ class RegularBudgetAllocation(models.Model):
     def __str__(self) -> str:
         return f"{self.year}: {self.currency} {self.amount:,.0f}"
 
+    def clean(self) -> None:
+        _refuse_negative(self.amount)
+
 
 class ReportedFundingFigure(models.Model):
     """A figure a source reports about the contributions as a whole, attributed to no donor.
@@ -276,3 +287,6 @@ class ReportedFundingFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.currency} {self.amount:,.0f} ({self.as_of:%Y-%m-%d})"
+
+    def clean(self) -> None:
+        _refuse_negative(self.amount)

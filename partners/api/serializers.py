@@ -1,5 +1,9 @@
 """Serializers of the partners resources, and the activity with its organisations.
 
+They validate and represent; the viewsets write, through partners.services. Activities are
+read and accepted through missions.visibility: a hidden activity's id is never shown, and
+choosing one gets the answer a missing id gets.
+
 The activity resource lives here because it embeds organisations (partners), and imports go
 one way: partners -> missions.
 """
@@ -7,12 +11,15 @@ one way: partners -> missions.
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db.models import QuerySet
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 
+from missions import visibility
 from missions.api.serializers import ActivitySerializer as MissionsActivitySerializer
 from missions.api.serializers import _unique, country_field, region_field
 from missions.models import Activity
+from tracker.actors import Actor
 from tracker.api.serializers import ApiModelSerializer
 
 from ..models import (
@@ -55,19 +62,50 @@ class OrganisationSerializer(ApiModelSerializer):
         read_only_fields = ["updated_at"]
 
 
-def _visible_activities(context: Mapping[str, Any], queryset: Any = None) -> Any:
-    from missions.access import visible_activities
-    from tracker.api.permissions import may_see_confidential
+def _actor(context: Mapping[str, Any]) -> Actor:
+    return Actor.of(context["request"])
 
-    request = context["request"]
-    return visible_activities(request.user, queryset, include_confidential=may_see_confidential(request))
+
+class _VisibleActivities(serializers.ManyRelatedField):
+    """Activity ids of a record, only those its reader may see.
+
+    The viewsets prefetch the visible ones (one query per page); unprefetched, they are narrowed here.
+    """
+
+    def get_attribute(self, instance: Any) -> Any:
+        related = super().get_attribute(instance)
+        if not isinstance(related, QuerySet) or self.source in getattr(
+            instance, "_prefetched_objects_cache", {}
+        ):
+            return related
+        return visibility.activities(_actor(self.context), related)
 
 
 class VisibleActivityField(serializers.PrimaryKeyRelatedField):
-    """An activity id the caller may see; any other id "does not exist", as in a 404."""
+    """An activity id the caller may see; any other id "does not exist", as a missing one.
+
+    Reading, a hidden activity shows as null: the viewset annotates ``<field>_visible``, and
+    without it (a single object) the rule is asked.
+    """
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> serializers.ManyRelatedField:
+        """As DRF's, with the list narrowed to what its reader may see."""
+        shared = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return _VisibleActivities(child_relation=cls(*args, **kwargs), **shared)
 
     def get_queryset(self) -> Any:
-        return _visible_activities(self.context, super().get_queryset())
+        return visibility.activities(_actor(self.context), super().get_queryset())
+
+    def get_attribute(self, instance: Any) -> Any:
+        value = super().get_attribute(instance)
+        pk = value.pk if isinstance(value, PKOnlyObject | Activity) else None
+        if pk is None:
+            return value
+        shown = getattr(instance, f"{self.source}_visible", None)
+        if shown is None:
+            shown = visibility.can_see(_actor(self.context), Activity(pk=pk))
+        return value if shown else None
 
 
 class PartnershipSerializer(ApiModelSerializer):
@@ -96,27 +134,6 @@ class PartnershipSerializer(ApiModelSerializer):
         ]
         read_only_fields = ["updated_at"]
 
-    def create(self, validated_data: dict[str, Any]) -> Partnership:
-        return self._save(Partnership(), validated_data)
-
-    def update(self, instance: Partnership, validated_data: dict[str, Any]) -> Partnership:
-        return self._save(instance, validated_data)
-
-    def _save(self, partnership: Partnership, data: dict[str, Any]) -> Partnership:
-        from ..services.organisations import save_partnership
-
-        activities = data.pop("activities", None)
-        for name, value in data.items():
-            setattr(partnership, name, value)
-        # Links to activities the writer cannot see are kept (the service's rule).
-        return save_partnership(
-            actor=self.context["request"].user,
-            reason=self.context.get("reason", "API"),
-            partnership=partnership,
-            activities=activities,
-            visible_activities=_visible_activities(self.context),
-        )
-
 
 class DonorSerializer(ApiModelSerializer):
     country = country_field(
@@ -142,7 +159,7 @@ class ContributionSerializer(ApiModelSerializer):
         help_text="For a payment: id of the pledge it pays.",
     )
     earmark_region = region_field(required=False, allow_null=True, help_text="Region earmarked (code).")
-    earmark_activity = serializers.PrimaryKeyRelatedField(
+    earmark_activity = VisibleActivityField(
         queryset=Activity.objects.all(),
         required=False,
         allow_null=True,
@@ -169,26 +186,6 @@ class ContributionSerializer(ApiModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
-
-    def create(self, validated_data: dict[str, Any]) -> Contribution:
-        from ..services.funding import record_contribution
-
-        recorded = record_contribution(
-            actor=self.context["request"].user, reason=self.context.get("reason", "API"), **validated_data
-        )
-        return recorded.contribution
-
-    def update(self, instance: Contribution, validated_data: dict[str, Any]) -> Contribution:
-        from ..services.funding import save_contribution
-
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        recorded = save_contribution(
-            actor=self.context["request"].user,
-            reason=self.context.get("reason", "API"),
-            contribution=instance,
-        )
-        return recorded.contribution
 
 
 class RegularBudgetAllocationSerializer(ApiModelSerializer):
@@ -225,29 +222,3 @@ class ActivitySerializer(MissionsActivitySerializer):
 
     def validate_organisations(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return _unique(value, ("organisation", "role"), "organisation and role")
-
-    def create(self, validated_data: dict[str, Any]) -> Activity:
-        roles = validated_data.pop("organisation_roles", None)
-        with transaction.atomic():
-            activity = super().create(validated_data)
-            if roles:
-                self._set_organisations(activity, roles)
-        return activity
-
-    def update(self, instance: Activity, validated_data: dict[str, Any]) -> Activity:
-        roles = validated_data.pop("organisation_roles", None)
-        with transaction.atomic():
-            activity = super().update(instance, validated_data)
-            if roles is not None:
-                self._set_organisations(activity, roles)
-        return activity
-
-    def _set_organisations(self, activity: Activity, roles: list[dict[str, Any]]) -> None:
-        from ..services.organisations import set_activity_organisations
-
-        set_activity_organisations(
-            actor=self.context["request"].user,
-            reason=self.context.get("reason", "API"),
-            activity=activity,
-            roles=[(item["organisation"], item["role"]) for item in roles],
-        )

@@ -1,15 +1,23 @@
-"""Viewsets of the partners resources, and of activities (which embed organisations)."""
+"""Viewsets of the partners resources, and of activities (which embed organisations).
+
+Reads are narrowed by missions.visibility for the request's actor (a person, or a token with its
+scopes); every write calls a service with that actor and the request's reason, from
+``perform_create`` / ``perform_update`` / ``perform_destroy``, and hands the stored row back as
+``serializer.instance``. The serializers only validate.
+"""
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.serializers import BaseSerializer
 
-from missions.access import region_ids, scope_errors, visible_activities
+from missions import visibility
 from missions.api.views import activity_queryset
 from missions.models import Activity
-from tracker.api.permissions import may_see_confidential
+from missions.services import activities as activity_services
+from tracker.actors import Actor
 from tracker.api.viewsets import ApiModelViewSet
 
 from .. import filtersets
@@ -21,6 +29,7 @@ from ..models import (
     Partnership,
     RegularBudgetAllocation,
 )
+from ..services import funding, organisations
 from . import serializers
 
 
@@ -42,17 +51,17 @@ class ActivityViewSet(ApiModelViewSet):
     list_from_values = True
     list_cache = True  # the models it shows are watched in partners.apps
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "reason": self.reason()}
+    def actor(self) -> Actor:
+        return Actor.of(self.request)
 
     def list_cache_scope(self) -> Any:
-        ids = region_ids(self.request.user)
-        return None if ids is None else sorted(ids)
+        ids = visibility.region_ids(self.actor())
+        return [None if ids is None else sorted(ids), self.actor().sees_confidential]
 
     def get_queryset(self) -> QuerySet[Any]:
-        # Outside the caller's regions an activity does not exist for them (404, not 403: its
-        # existence is not leaked); lists, CSV and XLSX exports read this same queryset.
-        return visible_activities(self.request.user, super().get_queryset())
+        # An activity the caller may not see does not exist for them (404, not 403: its existence
+        # is not leaked); lists, CSV and XLSX exports read this same queryset.
+        return visibility.activities(self.actor(), super().get_queryset())
 
     def _check_scope(self, serializer: BaseSerializer[Activity], instance: Activity | None) -> None:
         data = serializer.validated_data  # type: ignore[attr-defined]  # a Serializer at run time
@@ -63,8 +72,8 @@ class ActivityViewSet(ApiModelViewSet):
             countries = list(instance.countries.all())
         else:
             countries = []
-        errors = scope_errors(
-            self.request.user,
+        errors = visibility.scope_errors(
+            self.actor(),
             region=data["region"] if "region" in data else getattr(instance, "region", None),
             host_country=data["host_country"]
             if "host_country" in data
@@ -74,21 +83,72 @@ class ActivityViewSet(ApiModelViewSet):
         if errors:
             raise ValidationError({field: [message] for field, message in errors.items()})
 
+    def _arguments(self, serializer: BaseSerializer[Activity]) -> tuple[dict[str, Any], Any]:
+        """The activity services' arguments, and the organisation roles (None: unchanged)."""
+        data = dict(serializer.validated_data)  # type: ignore[attr-defined]  # a Serializer at run time
+        roles = data.pop("organisation_roles", None)
+        arguments = serializer.service_arguments(data)  # type: ignore[attr-defined]  # ActivitySerializer
+        fields = arguments.pop("fields")
+        return {**arguments, **fields}, roles
+
+    def _set_organisations(self, activity: Activity, roles: Any) -> None:
+        organisations.set_activity_organisations(
+            actor=self.actor(),
+            reason=self.reason(),
+            activity=activity,
+            roles=[(item["organisation"], item["role"]) for item in roles],
+        )
+
     def perform_create(self, serializer: BaseSerializer[Activity]) -> None:
         self._check_scope(serializer, None)
-        serializer.save()
+        arguments, roles = self._arguments(serializer)
+        for name in ("countries", "participations", "outcomes"):
+            arguments[name] = arguments[name] or ()
+        with transaction.atomic():
+            activity = activity_services.create_activity(
+                actor=self.actor(), reason=self.reason(), **arguments
+            )
+            if roles:
+                self._set_organisations(activity, roles)
+        serializer.instance = activity
 
     def perform_update(self, serializer: BaseSerializer[Activity]) -> None:
         self._check_scope(serializer, serializer.instance)
-        serializer.save()
+        arguments, roles = self._arguments(serializer)
+        with transaction.atomic():
+            activity = activity_services.update_activity(
+                actor=self.actor(), reason=self.reason(), activity=_stored(serializer), **arguments
+            )
+            if roles is not None:
+                self._set_organisations(activity, roles)
+        serializer.instance = activity
 
     def perform_destroy(self, instance: Any) -> None:
-        from missions.services.activities import delete_activity
-
-        delete_activity(actor=self.request.user, reason=self.reason(), activity=instance)
+        activity_services.delete_activity(actor=self.actor(), reason=self.reason(), activity=instance)
 
 
-class OrganisationViewSet(ApiModelViewSet):
+class _ServiceWrittenViewSet(ApiModelViewSet):
+    """A partners resource: each viewset's perform_* calls its service with ``writer()``."""
+
+    def writer(self) -> dict[str, Any]:
+        """The actor and the reason every service is given."""
+        return {"actor": Actor.of(self.request), "reason": self.reason()}
+
+    def filter_queryset_for_reload(self) -> QuerySet[Any]:
+        # The written row is shown as a later GET shows it: narrowed for its reader.
+        return self.get_queryset()
+
+
+def _stored(serializer: BaseSerializer[Any]) -> Any:
+    """The row an update changes (always set: DRF's update found it)."""
+    return serializer.instance
+
+
+def _data(serializer: BaseSerializer[Any]) -> dict[str, Any]:
+    return dict(serializer.validated_data)  # type: ignore[attr-defined]  # a Serializer at run time
+
+
+class OrganisationViewSet(_ServiceWrittenViewSet):
     """Partners: UN entities, Security Council bodies, regional organisations, associations, units."""
 
     queryset = Organisation.objects.select_related("parent", "country")
@@ -98,8 +158,19 @@ class OrganisationViewSet(ApiModelViewSet):
     ordering_fields = ["id", "code", "name_en", "updated_at"]
     ordering = ["id"]
 
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = organisations.create_organisation(**self.writer(), **_data(serializer))
 
-class PartnershipViewSet(ApiModelViewSet):
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = organisations.update_organisation(
+            **self.writer(), organisation=_stored(serializer), **_data(serializer)
+        )
+
+    def perform_destroy(self, instance: Any) -> None:
+        organisations.delete_organisation(**self.writer(), organisation=instance)
+
+
+class PartnershipViewSet(_ServiceWrittenViewSet):
     """Agreements and working arrangements with partners, and the activities done under them."""
 
     queryset = Partnership.objects.select_related("organisation")
@@ -109,20 +180,25 @@ class PartnershipViewSet(ApiModelViewSet):
     ordering_fields = ["id", "took_effect_on", "updated_at"]
     ordering = ["id"]
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "reason": self.reason()}
-
     def get_queryset(self) -> QuerySet[Partnership]:
-        # A partnership lists only the activities its reader may see (no ids of other regions').
-        visible = visible_activities(
-            self.request.user,
-            Activity.objects.only("pk"),
-            include_confidential=may_see_confidential(self.request),
-        )
+        # A partnership lists only the activities its reader may see (no hidden ids).
+        visible = visibility.activities(Actor.of(self.request), Activity.objects.only("pk"))
         return super().get_queryset().prefetch_related(Prefetch("activities", queryset=visible))
 
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = organisations.create_partnership(**self.writer(), **_data(serializer))
 
-class DonorViewSet(ApiModelViewSet):
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        # Links to activities the writer cannot see are kept (the service's rule).
+        serializer.instance = organisations.update_partnership(
+            **self.writer(), partnership=_stored(serializer), **_data(serializer)
+        )
+
+    def perform_destroy(self, instance: Any) -> None:
+        organisations.delete_partnership(**self.writer(), partnership=instance)
+
+
+class DonorViewSet(_ServiceWrittenViewSet):
     """Governments and organisations that fund the office."""
 
     queryset = Donor.objects.select_related("country", "organisation")
@@ -132,8 +208,19 @@ class DonorViewSet(ApiModelViewSet):
     ordering_fields = ["id", "name", "annex_row"]
     ordering = ["id"]
 
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = funding.create_donor(**self.writer(), **_data(serializer))
 
-class ContributionViewSet(ApiModelViewSet):
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = funding.update_donor(
+            **self.writer(), donor=_stored(serializer), **_data(serializer)
+        )
+
+    def perform_destroy(self, instance: Any) -> None:
+        funding.delete_donor(**self.writer(), donor=instance)
+
+
+class ContributionViewSet(_ServiceWrittenViewSet):
     """Pledges, commitments and payments, by year and currency."""
 
     queryset = Contribution.objects.select_related("donor", "earmark_region")
@@ -143,11 +230,27 @@ class ContributionViewSet(ApiModelViewSet):
     ordering_fields = ["id", "year", "date", "amount", "updated_at"]
     ordering = ["id"]
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "reason": self.reason()}
+    def get_queryset(self) -> QuerySet[Contribution]:
+        # Whether the earmarked activity is visible, per row in the same query: a hidden one
+        # shows as null (serializers.VisibleActivityField).
+        visible = visibility.activities(Actor.of(self.request)).filter(pk=OuterRef("earmark_activity"))
+        return super().get_queryset().annotate(earmark_activity_visible=Exists(visible))
+
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        recorded = funding.record_contribution(**self.writer(), **_data(serializer))
+        serializer.instance = recorded.contribution
+
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        recorded = funding.update_contribution(
+            **self.writer(), contribution=_stored(serializer), **_data(serializer)
+        )
+        serializer.instance = recorded.contribution
+
+    def perform_destroy(self, instance: Any) -> None:
+        funding.delete_contribution(**self.writer(), contribution=instance)
 
 
-class RegularBudgetAllocationViewSet(ApiModelViewSet):
+class RegularBudgetAllocationViewSet(_ServiceWrittenViewSet):
     """The office's regular-budget allocation per year."""
 
     queryset = RegularBudgetAllocation.objects.all()
@@ -156,3 +259,14 @@ class RegularBudgetAllocationViewSet(ApiModelViewSet):
     search_fields = ["source"]
     ordering_fields = ["id", "year"]
     ordering = ["id"]
+
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = funding.create_budget_allocation(**self.writer(), **_data(serializer))
+
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = funding.update_budget_allocation(
+            **self.writer(), allocation=_stored(serializer), **_data(serializer)
+        )
+
+    def perform_destroy(self, instance: Any) -> None:
+        funding.delete_budget_allocation(**self.writer(), allocation=instance)

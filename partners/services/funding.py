@@ -1,4 +1,9 @@
-"""Donors' pledges and payments: the only writers of Contribution, and unpaid pledges derived.
+"""Funding: the only writers of donors, their pledges and payments, the regular budget and the
+figures a source reports about the contributions as a whole; and unpaid pledges, derived.
+
+Every writer takes an actor and a reason, checks the actor's model permission, validates the
+model (each rule lives once, on the model: ``Contribution.clean()`` and its named constraints),
+writes atomically with history, and writes only what differs (``records``).
 
 Rules (issue 4):
 - every contribution has a donor, a kind, a non-negative amount, an ISO 4217 currency and a
@@ -22,11 +27,13 @@ from django.db import transaction
 from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
+from missions import visibility
 from missions.models import Activity, Region
-from tracker.history import change_context
 
 from ..choices import ContributionKind
-from ..models import PLEDGE_KINDS, Contribution, Donor
+from ..models import PLEDGE_KINDS, Contribution, Donor, RegularBudgetAllocation, ReportedFundingFigure
+from . import records
+from .records import require_visible_activity
 
 ZERO = Decimal("0")
 _AMOUNT = DecimalField(max_digits=14, decimal_places=2)
@@ -95,14 +102,9 @@ def contribution_warnings(contribution: Contribution) -> list[str]:
     return []
 
 
-def save_contribution(*, actor: Any, reason: str, contribution: Contribution) -> RecordedContribution:
-    """Validate and save a new or changed contribution (the admin's write path)."""
-    if contribution.donor_id is None:
+def _require_donor(donor: Any) -> None:
+    if donor is None:
         raise ValidationError({"donor": "A contribution needs a donor: who pledged or paid it?"})
-    with transaction.atomic(), change_context(actor=actor, reason=reason):
-        contribution.full_clean()
-        contribution.save()
-        return RecordedContribution(contribution, contribution_warnings(contribution))
 
 
 def record_contribution(
@@ -123,25 +125,66 @@ def record_contribution(
     source: str = "",
     notes: str = "",
 ) -> RecordedContribution:
-    """Record a pledge, commitment, payment or a paid-or-pledged figure."""
-    if donor is None:
-        raise ValidationError({"donor": "A contribution needs a donor: who pledged or paid it?"})
-    contribution = Contribution(
-        donor=donor,
-        kind=kind,
-        amount=amount,
-        currency=currency,
-        year=year,
-        date=date,
-        pledge=pledge,
-        earmark=earmark,
-        earmark_region=earmark_region,
-        earmark_activity=earmark_activity,
-        reference=reference,
-        source=source,
-        notes=notes,
-    )
-    return save_contribution(actor=actor, reason=reason, contribution=contribution)
+    """Record (create) a pledge, commitment, payment or a paid-or-pledged figure.
+
+    An earmarked activity must be visible to the actor: a hidden one "does not exist".
+    """
+    _require_donor(donor)
+    require_visible_activity(actor, earmark_activity, field="earmark_activity")
+    values = {
+        "donor": donor,
+        "kind": kind,
+        "amount": amount,
+        "currency": currency,
+        "year": year,
+        "date": date,
+        "pledge": pledge,
+        "earmark": earmark,
+        "earmark_region": earmark_region,
+        "earmark_activity": earmark_activity,
+        "reference": reference,
+        "source": source,
+        "notes": notes,
+    }
+    with transaction.atomic():
+        contribution = records.create(
+            Contribution, actor=actor, reason=reason, values=values, what="A contribution"
+        )
+        return RecordedContribution(contribution, contribution_warnings(contribution))
+
+
+def update_contribution(
+    *, actor: Any, reason: str, contribution: Contribution, **fields: Any
+) -> RecordedContribution:
+    """Change a contribution; only what differs is written.
+
+    An earmarked activity the actor cannot see is kept when they send none (they cannot have
+    meant to remove what they are not shown), and a hidden one cannot be chosen ("does not exist").
+    """
+    if "donor" in fields:
+        _require_donor(fields["donor"])
+    if "earmark_activity" in fields:
+        chosen = fields["earmark_activity"]
+        if chosen is None:
+            stored = (
+                Contribution.objects.filter(pk=contribution.pk)
+                .values_list("earmark_activity", flat=True)
+                .first()
+            )
+            if stored is not None and not visibility.can_see(actor, Activity(pk=stored)):
+                del fields["earmark_activity"]
+        else:
+            require_visible_activity(actor, chosen, field="earmark_activity")
+    with transaction.atomic():
+        current = records.update(
+            contribution, actor=actor, reason=reason, values=fields, what="A contribution"
+        )
+        return RecordedContribution(current, contribution_warnings(current))
+
+
+def delete_contribution(*, actor: Any, reason: str, contribution: Contribution) -> None:
+    """Delete a contribution; a pledge with payments is protected (ProtectedError)."""
+    records.delete(contribution, actor=actor, reason=reason, what="A contribution")
 
 
 def record_pledge(
@@ -182,3 +225,51 @@ def record_payment(
         pledge=pledge,
         **fields,
     )
+
+
+# --- Donors ---------------------------------------------------------------------------------
+def create_donor(*, actor: Any, reason: str, **fields: Any) -> Donor:
+    return records.create(Donor, actor=actor, reason=reason, values=fields, what="A donor")
+
+
+def update_donor(*, actor: Any, reason: str, donor: Donor, **fields: Any) -> Donor:
+    return records.update(donor, actor=actor, reason=reason, values=fields, what="A donor")
+
+
+def delete_donor(*, actor: Any, reason: str, donor: Donor) -> None:
+    """Delete a donor; one with contributions is protected (ProtectedError)."""
+    records.delete(donor, actor=actor, reason=reason, what="A donor")
+
+
+# --- The regular budget (para 69) -------------------------------------------------------------
+def create_budget_allocation(*, actor: Any, reason: str, **fields: Any) -> RegularBudgetAllocation:
+    return records.create(
+        RegularBudgetAllocation, actor=actor, reason=reason, values=fields, what="A budget allocation"
+    )
+
+
+def update_budget_allocation(
+    *, actor: Any, reason: str, allocation: RegularBudgetAllocation, **fields: Any
+) -> RegularBudgetAllocation:
+    return records.update(allocation, actor=actor, reason=reason, values=fields, what="A budget allocation")
+
+
+def delete_budget_allocation(*, actor: Any, reason: str, allocation: RegularBudgetAllocation) -> None:
+    records.delete(allocation, actor=actor, reason=reason, what="A budget allocation")
+
+
+# --- Figures a source reports about the contributions as a whole ------------------------------
+def create_reported_figure(*, actor: Any, reason: str, **fields: Any) -> ReportedFundingFigure:
+    return records.create(
+        ReportedFundingFigure, actor=actor, reason=reason, values=fields, what="A reported figure"
+    )
+
+
+def update_reported_figure(
+    *, actor: Any, reason: str, figure: ReportedFundingFigure, **fields: Any
+) -> ReportedFundingFigure:
+    return records.update(figure, actor=actor, reason=reason, values=fields, what="A reported figure")
+
+
+def delete_reported_figure(*, actor: Any, reason: str, figure: ReportedFundingFigure) -> None:
+    records.delete(figure, actor=actor, reason=reason, what="A reported figure")

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 
 from missions.choices import DatePrecision
 from missions.models import Activity, Country
@@ -47,11 +47,42 @@ from ..models import (
     ReportedFundingFigure,
 )
 from .annex import FIRST_COLUMN_KEY, column_key
-from .organisations import upsert
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures" / "report_2006"
 REPORT = "E/CN.15/2007/9"
 REASON = "load_partners_2006"
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def upsert(model: type[M], *, lookup: dict[str, Any], values: dict[str, Any]) -> tuple[M, str]:
+    """Create or update one row found by ``lookup``; save (and write history) only on a change.
+
+    ``values`` use field names (a foreign key takes an instance or None). Returns the row and
+    "created", "updated" or "unchanged". Validates with full_clean(). The loader's own plumbing:
+    it runs as the system, inside the loaders' change_context.
+    """
+    instance = model._default_manager.filter(**lookup).first()
+    if instance is None:
+        instance = model(**lookup, **values)
+        status = "created"
+    else:
+        changed = False
+        for name, value in values.items():
+            attname = getattr(model._meta.get_field(name), "attname", name)
+            current = getattr(instance, attname)
+            wanted = value.pk if isinstance(value, models.Model) else value
+            if current != wanted:
+                setattr(instance, name, value)
+                changed = True
+        if not changed:
+            return instance, "unchanged"
+        status = "updated"
+    instance.full_clean()
+    instance.save()
+    return instance, status
+
 
 # --- organisations ----------------------------------------------------------------------------
 

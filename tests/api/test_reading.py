@@ -325,7 +325,7 @@ QUERIES = {
     "organisations": 3,
     "partnerships": 5,  # + the caller's regions (missions.access), for the activity ids it lists
     "donors": 3,
-    "contributions": 3,
+    "contributions": 4,  # + the caller's regions (missions.visibility), for the earmarked activity
     "budget-allocations": 3,
     "indicators": 3,
     "indicator-values": 3,

@@ -1,5 +1,6 @@
 """Recording pledges and payments: validation names the field, nothing is half-saved."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -7,8 +8,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from partners.choices import ContributionKind
-from partners.models import Contribution
-from partners.services.funding import record_contribution, record_payment, record_pledge, unpaid_pledges
+from partners.models import Contribution, RegularBudgetAllocation, ReportedFundingFigure
+from partners.services.funding import (
+    create_budget_allocation,
+    create_reported_figure,
+    record_contribution,
+    record_payment,
+    record_pledge,
+    unpaid_pledges,
+)
 from tests.factories import ContributionFactory, DonorFactory
 
 
@@ -115,3 +123,23 @@ def test_a_payment_must_pay_a_pledge_of_the_same_donor_and_currency(donor, offic
 def test_the_database_refuses_a_negative_amount_written_past_the_service(donor):
     with pytest.raises(IntegrityError), transaction.atomic():
         ContributionFactory.create(donor=donor, amount=Decimal("-5"))
+
+
+def test_a_negative_budget_or_reported_figure_is_refused_on_its_field(officer):
+    with pytest.raises(ValidationError) as excinfo:
+        create_budget_allocation(actor=officer, reason="t", year=2007, amount=Decimal("-1"))
+    assert errors_of(excinfo) == {"amount": ["The amount cannot be negative."]}
+    with pytest.raises(ValidationError) as excinfo:
+        create_reported_figure(
+            actor=officer,
+            reason="t",
+            code="T-1",
+            kind="unpaid_pledges",
+            amount=Decimal("-1"),
+            as_of=date(2006, 12, 31),
+            label="t",
+            source="t",
+        )
+    assert errors_of(excinfo) == {"amount": ["The amount cannot be negative."]}
+    assert not RegularBudgetAllocation.objects.exists()
+    assert not ReportedFundingFigure.objects.exists()

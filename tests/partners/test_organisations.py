@@ -5,16 +5,15 @@ from django.core.exceptions import ValidationError
 
 from partners.choices import OrganisationRole
 from partners.models import ActivityOrganisation
-from partners.services.organisations import save_organisation, set_activity_organisations
+from partners.services.organisations import set_activity_organisations, update_organisation
 from tests.factories import ActivityFactory, OrganisationFactory
 
 
 def test_an_organisation_cannot_be_below_itself(db, officer):
     top = OrganisationFactory.create()
     middle = OrganisationFactory.create(parent=top)
-    top.parent = middle
     with pytest.raises(ValidationError) as excinfo:
-        save_organisation(actor=officer, reason="t", organisation=top)
+        update_organisation(actor=officer, reason="t", organisation=top, parent=middle)
     assert excinfo.value.message_dict == {"parent": [f"{middle} cannot be the parent: it is below {top}."]}
 
 
