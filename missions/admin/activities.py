@@ -195,17 +195,6 @@ class ActivityCountryFormSet(BaseInlineFormSet):
         super().clean()
 
 
-class ParticipationForm(forms.ModelForm):
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        count = cleaned.get("count")
-        for part in ("trained", "briefed"):
-            value = cleaned.get(part)
-            if value is not None and count is not None and value > count:
-                self.add_error(part, f"More {part} ({value}) than took part ({count}).")
-        return cleaned
-
-
 class ServiceInlineFormSet(BaseInlineFormSet):
     """Saves its rows through services (``_create``, ``_update``, ``_delete``) instead of ``Model.save``."""
 
@@ -313,8 +302,7 @@ class TrainingCountryInline(ActivityCountryInline):
 
 
 class ParticipationInline(admin.TabularInline):
-    model = Participation
-    form = ParticipationForm
+    model = Participation  # trained and briefed within the count: Participation.clean
     fields = ["role", "count", "count_qualifier", "trained", "briefed", "notes"]
     extra = 1
     verbose_name = "participants by role"
