@@ -32,7 +32,6 @@ from ..models import (
     FollowUpRequest,
     MinisterialMeeting,
     Mission,
-    OfficerAssignment,
     OtherEvent,
     OutcomeDocument,
     Participation,
@@ -932,12 +931,3 @@ class FollowUpRequestAdmin(_ServiceSavedAdmin):
         services.delete_follow_up_request(
             actor=request.user, reason="Deleted in the admin", follow_up_request=obj
         )
-
-
-@admin.register(OfficerAssignment)
-class OfficerAssignmentAdmin(SimpleHistoryAdmin):
-    list_display = ["user", "region"]
-    list_filter = ["region"]
-    search_fields = ["user__username", "region__name"]
-    list_select_related = ["user", "region"]
-    autocomplete_fields = ["user"]
