@@ -120,7 +120,9 @@ def test_the_admin_country_page_is_read_only_for_officers(
     for page_name in ("missions_country_add", "missions_region_add", "missions_instrument_add"):
         assert client.get(reverse(f"admin:{page_name}")).status_code == 403
     assignments = reverse("admin:missions_officerassignment_add")
-    assert client.post(assignments, {"user": world["officer"].pk, "region": world["sea"].pk}).status_code == 403
+    assert (
+        client.post(assignments, {"user": world["officer"].pk, "region": world["sea"].pk}).status_code == 403
+    )
     assert not OfficerAssignment.objects.filter(user=world["officer"], region=world["sea"]).exists()
 
 
@@ -153,7 +155,10 @@ def test_an_administrator_changes_a_countrys_region_in_the_admin(
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     assert Country.objects.get(pk=laos.pk).field_region == world["wca"]
     latest = Country.history.filter(id=laos.pk).latest("history_id")  # type: ignore[attr-defined]  # simple-history manager
-    assert (latest.history_user, latest.history_change_reason) == (administrator, "moved to the regional office")
+    assert (latest.history_user, latest.history_change_reason) == (
+        administrator,
+        "moved to the regional office",
+    )
 
 
 # --- The service, and the roles -----------------------------------------------------------
@@ -161,7 +166,8 @@ def test_the_service_refuses_an_officer_naming_the_permission(world: Any) -> Non
     with pytest.raises(PermissionDenied) as refused:
         update_country(actor=world["officer"], reason="r", country=world["laos"], field_region=world["wca"])
     assert str(refused.value) == (
-        "You may not change countries or their regions: it needs the permission missions.change_reference_data."
+        "You may not change countries or their regions: "
+        "it needs the permission missions.change_reference_data."
     )
     assert Country.objects.get(pk=world["laos"].pk).field_region == world["sea"]
 

@@ -42,7 +42,9 @@ def _without(pk: int, body: Any) -> Any:
 
 
 def _not_found(field: str, pk: int) -> list[dict[str, str]]:
-    return [{"field": field, "message": f'Invalid pk "{pk}" - object does not exist.', "code": "does_not_exist"}]
+    return [
+        {"field": field, "message": f'Invalid pk "{pk}" - object does not exist.', "code": "does_not_exist"}
+    ]
 
 
 def _send(client: APIClient, method: str, url: str, body: dict[str, Any]) -> Any:
@@ -127,7 +129,9 @@ def test_a_visible_record_never_shows_a_hidden_records_id(
     assert one["follow_up_of"] is None
     assert [row["follow_up_of"] for row in listed if row["id"] == ours.pk] == [None]
     assert officer_api.get(f"/api/v1/legislation-events/{event.pk}/").json()["activity"] is None
-    assert [row["activity"] for row in officer_api.get("/api/v1/legislation-events/").json()["results"]] == [None]
+    assert [row["activity"] for row in officer_api.get("/api/v1/legislation-events/").json()["results"]] == [
+        None
+    ]
     assert officer_api.get(f"/api/v1/follow-up-requests/{request.pk}/").json()["fulfilled_by"] is None
     # Whoever may see it is shown it.
     theirs.host_country = world["mali"]  # now in the officer's region too
@@ -150,7 +154,11 @@ def test_the_services_refuse_another_regions_activity_as_a_missing_one(world: An
     request = FollowUpRequestFactory.create(mission=world["ours"], country=mali)
     with pytest.raises(ValidationError) as fulfilled:
         set_follow_up_status(
-            actor=officer, reason="r", follow_up_request=request, status=FollowUpStatus.COMPLETED, fulfilled_by=theirs
+            actor=officer,
+            reason="r",
+            follow_up_request=request,
+            status=FollowUpStatus.COMPLETED,
+            fulfilled_by=theirs,
         )
     with pytest.raises(ValidationError) as event:
         create_legislation_event(
