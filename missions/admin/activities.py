@@ -874,6 +874,10 @@ class _ServiceSavedAdmin(ScopedByActivityAdmin, SimpleHistoryAdmin):
             "Changed in the admin" if form.instance.pk else "Added in the admin"
         )
 
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:  # "delete selected", one by one through the service
+            self.delete_model(request, obj)
+
 
 @admin.register(ActionPlan)
 class ActionPlanAdmin(_ServiceSavedAdmin):
