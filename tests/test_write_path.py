@@ -283,7 +283,7 @@ def viewsets_without_declared_writes(app: str) -> list[str]:
         "update_record": (mixins.UpdateModelMixin, viewsets.ApiWriteMixin),
         "delete_record": (mixins.DestroyModelMixin, viewsets.ApiWriteMixin),
     }
-    found = set()
+    found: set[type] = set()
     for pattern in get_resolver().url_patterns:
         _collect(pattern, found)
     missing = []

@@ -19,7 +19,9 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
-from .. import access
+from tracker.actors import Actor
+
+from .. import access, visibility
 from ..choices import ActivityKind, CountryRole, OutcomeKind, RegionKind
 from ..models import (
     ActionPlan,
@@ -263,6 +265,17 @@ class FollowUpRequestFormSet(ServiceInlineFormSet):
         services.delete_follow_up_request(actor=self.actor, reason=self.reason, follow_up_request=obj)
 
 
+class VisibleActivityChoices:
+    """Activities offered as choices (follow-up of, mission, fulfilled by, an event's activity)
+    are only those the user may see: another region's is "not one of the available choices",
+    exactly as a missing one (and the services refuse it too)."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.related_model is Activity:
+            kwargs["queryset"] = visibility.activities(Actor.of(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]  # a ModelAdmin's
+
+
 # --- Inlines ----------------------------------------------------------------------------------
 class ActivityCountryInline(admin.TabularInline):
     model = ActivityCountry
@@ -347,7 +360,7 @@ class FollowUpEventInline(admin.TabularInline):
         return access.visible_activities(request.user, super().get_queryset(request))
 
 
-class ActionPlanInline(admin.StackedInline):
+class ActionPlanInline(VisibleActivityChoices, admin.StackedInline):
     model = ActionPlan
     fk_name = "mission"
     formset = ActionPlanFormSet
@@ -356,7 +369,7 @@ class ActionPlanInline(admin.StackedInline):
     extra = 0
 
 
-class FollowUpRequestInline(admin.StackedInline):
+class FollowUpRequestInline(VisibleActivityChoices, admin.StackedInline):
     model = FollowUpRequest
     fk_name = "mission"
     formset = FollowUpRequestFormSet
@@ -447,7 +460,7 @@ _REASON = ("Reason for this change", {"fields": ["change_reason", "edit_version"
 _PLACE = ("Where", {"fields": [("city", "host_country"), "region"]})
 
 
-class ActivityAdmin(SimpleHistoryAdmin):
+class ActivityAdmin(VisibleActivityChoices, SimpleHistoryAdmin):
     """All activities of every kind: search across kinds; every field editable, kind included."""
 
     kind: ClassVar[str | None] = None
@@ -857,7 +870,7 @@ class ScopedByActivityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not 
         return super().has_delete_permission(request, obj) and self._in_scope(request, obj)
 
 
-class _ServiceSavedAdmin(ScopedByActivityAdmin, SimpleHistoryAdmin):
+class _ServiceSavedAdmin(VisibleActivityChoices, ScopedByActivityAdmin, SimpleHistoryAdmin):
     form = MissionScopedForm
     activity_field = "mission"
 

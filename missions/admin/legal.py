@@ -17,7 +17,6 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
-from .. import visibility
 from ..choices import Coverage
 from ..legal_status import coverage
 from ..models import Country, Instrument, LegislationEvent, Ratification, Region
@@ -28,6 +27,7 @@ from ..services.legal_import import (
     import_legislation,
     import_ratifications,
 )
+from .activities import VisibleActivityChoices
 from .reference import M49RegionFilter
 from .writing import ServiceSavedAdmin
 
@@ -191,7 +191,7 @@ class RatificationAdmin(_ImportMixin, ServiceSavedAdmin):
 
 
 @admin.register(LegislationEvent)
-class LegislationEventAdmin(_ImportMixin, ServiceSavedAdmin):
+class LegislationEventAdmin(VisibleActivityChoices, _ImportMixin, ServiceSavedAdmin):
     list_display = ["country", "kind", "date", "title", "assisted_by_office", "activity", "source"]
     list_filter = ["kind", "assisted_by_office", CountryM49Filter, EventYearFilter]
     search_fields = ["country__name_en", "=country__iso3", "title", "source", "notes"]
@@ -214,13 +214,6 @@ class LegislationEventAdmin(_ImportMixin, ServiceSavedAdmin):
             reason=form.cleaned_data["reason"],
             dry_run=form.cleaned_data["dry_run"],
         )
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "activity":
-            # Only activities the officer may see can be chosen; another one "is not one of the
-            # available choices", as a missing one (the service refuses it too).
-            kwargs["queryset"] = visibility.activities(self.actor(request))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def create_record(self, request: HttpRequest, values: dict[str, Any], reason: str) -> LegislationEvent:
         return legal.create_legislation_event(actor=self.actor(request), reason=reason, **values)

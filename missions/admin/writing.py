@@ -26,7 +26,7 @@ from .activities import ReasonForm, _error_lines
 class ServiceSavedAdmin(SimpleHistoryAdmin):
     """A ModelAdmin that writes only through ``create_record`` / ``update_record`` / ``delete_record``."""
 
-    form = ReasonForm
+    form: Any = ReasonForm
 
     def create_record(self, request: HttpRequest, values: dict[str, Any], reason: str) -> Model:
         raise NotImplementedError(f"{type(self).__name__} declares no create_record.")

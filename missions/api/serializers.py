@@ -1,7 +1,8 @@
 """Serializers of the missions resources. Related objects appear by their natural keys:
 countries by ISO 3166 alpha-3 code, regions, instruments and tools by code."""
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from rest_framework import serializers
 
@@ -27,7 +28,7 @@ from ..models import (
 _UNSET = object()
 
 
-def _visible_activity_ids(context: dict[str, Any]) -> set[Any] | None:
+def _visible_activity_ids(context: Mapping[str, Any]) -> set[Any] | None:
     """The ids of the activities the request's actor may see (None: every one), read once per
     serialization (one query, whatever the number of rows), and only for actors who do not see all."""
     cached = context.get("_visible_activity_ids", _UNSET)
@@ -37,7 +38,7 @@ def _visible_activity_ids(context: dict[str, Any]) -> set[Any] | None:
             cached = None
         else:
             cached = set(visibility.activities(actor).values_list("pk", flat=True))
-        context["_visible_activity_ids"] = cached
+        cast(dict[str, Any], context)["_visible_activity_ids"] = cached  # DRF's context is a dict
     return cached  # type: ignore[return-value]  # a set or None, as stored just above
 
 
@@ -65,7 +66,7 @@ class VisibleActivityField(serializers.PrimaryKeyRelatedField):  # type: ignore[
         return self.represent_pk(value.pk, self.context)
 
     @staticmethod
-    def represent_pk(pk: Any, context: dict[str, Any]) -> Any:
+    def represent_pk(pk: Any, context: Mapping[str, Any]) -> Any:
         if pk is None or context.get("request") is None:
             return pk
         visible = _visible_activity_ids(context)
@@ -243,7 +244,7 @@ class MissionField(VisibleActivityField):
     missions; always shown, because the row itself is visible only when its mission is."""
 
     @staticmethod
-    def represent_pk(pk: Any, context: dict[str, Any]) -> Any:
+    def represent_pk(pk: Any, context: Mapping[str, Any]) -> Any:
         return pk
 
 

@@ -8,7 +8,7 @@ stores it. A model rule is therefore never re-checked here: its error comes from
 naming the field, as a 400 problem (tracker/api/exceptions.py).
 """
 
-from typing import Any, NoReturn, cast
+from typing import Any, cast
 
 from django.db import models
 from rest_framework import serializers
@@ -33,12 +33,12 @@ class ApiModelSerializer(serializers.ModelSerializer):
                 field.help_text = label[:1].upper() + label[1:] + "."
         return fields
 
-    def create(self, validated_data: dict[str, Any]) -> NoReturn:
+    def create(self, validated_data: dict[str, Any]) -> Any:
         raise NotImplementedError(
             f"{type(self).__name__} does not write: the viewset's create_record calls the service."
         )
 
-    def update(self, instance: Any, validated_data: dict[str, Any]) -> NoReturn:
+    def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
         raise NotImplementedError(
             f"{type(self).__name__} does not write: the viewset's update_record calls the service."
         )

@@ -82,7 +82,7 @@ class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
         extra = ordering_fields if isinstance(ordering_fields, list | tuple) else ()
         queryset = reader.values(self.filter_queryset(self.get_queryset()), extra)
         page = self.paginate_queryset(queryset)
-        context = self.get_serializer_context()
+        context = dict(self.get_serializer_context())  # one per page: fields may keep look-ups in it
         if page is None:
             return Response(reader.represent(queryset, context))
         return self.get_paginated_response(reader.represent(page, context))
