@@ -250,6 +250,19 @@ def _refuse_hidden(actor: Any, fields: Mapping[str, Any], *, stored: models.Mode
         )
 
 
+def _refuse_outside_scope(actor: Any, activity: Activity, countries: Any) -> None:
+    """An officer records work of their own regions only (missions.visibility.scope_errors): the
+    activity's region, host country and countries (a list, or a callable giving it) lie in them."""
+    if visibility.region_ids(actor) is None:
+        return  # headquarters, integrations without regions, the system
+    chosen = list(countries()) if callable(countries) else countries
+    errors = visibility.scope_errors(
+        actor, region=activity.region, host_country=activity.host_country, countries=chosen
+    )
+    if errors:
+        raise ValidationError(errors)
+
+
 # --- Activities ----------------------------------------------------------------------------
 def create_activity(
     *,
@@ -269,6 +282,7 @@ def create_activity(
     outcome_rows = _outcome_rows(outcomes)
     activity = Activity(kind=kind, **fields)
     _check_activity(activity)
+    _refuse_outside_scope(actor, activity, [country for country, _ in country_rows])
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         activity.save()
         _sync_countries(activity, country_rows)
@@ -301,8 +315,13 @@ def update_activity(
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         current = Activity.objects.select_for_update().get(pk=activity.pk)
         _refuse_hidden(actor, fields, stored=current)
-        if _differs(current, fields):  # what is stored was valid: only a change needs checking
+        changed = _differs(current, fields)
+        if changed:
             _assign(current, fields)
+        if changed or country_rows is not None:
+            given = None if country_rows is None else [country for country, _ in country_rows]
+            _refuse_outside_scope(actor, current, current.countries.all if given is None else given)
+        if changed:  # what is stored was valid: only a change needs checking
             _check_activity(current)
             current.save()
         if country_rows is not None:

@@ -15,7 +15,12 @@ from rest_framework.test import APIClient
 
 from missions.choices import FollowUpStatus
 from missions.models import ActionPlan, Activity, LegislationEvent
-from missions.services.activities import create_action_plan, create_activity, set_follow_up_status
+from missions.services.activities import (
+    create_action_plan,
+    create_activity,
+    set_follow_up_status,
+    update_activity,
+)
 from missions.services.legal import create_legislation_event
 from tests.factories import FollowUpRequestFactory, LegislationEventFactory
 from tests.trust.test_access_doors import world  # noqa: F401 -- the shared fixture
@@ -169,3 +174,21 @@ def test_the_services_refuse_another_regions_activity_as_a_missing_one(world: An
     assert plan.value.message_dict == {"mission": expected}
     assert fulfilled.value.message_dict == {"fulfilled_by": expected}
     assert event.value.message_dict == {"activity": expected}
+
+
+def test_the_activity_service_keeps_an_officer_within_their_regions(world: Any) -> None:  # noqa: F811
+    officer, ours, laos = world["officer"], world["ours"], world["laos"]
+    outside = "Lao PDR (test) is outside your regions; you may not record work there."
+    with pytest.raises(ValidationError) as created:
+        create_activity(
+            actor=officer, reason="r", kind="mission", title="Lao mission", start_date=ours.start_date,
+            host_country=laos,
+        )  # fmt: skip
+    with pytest.raises(ValidationError) as updated:
+        update_activity(actor=officer, reason="r", activity=ours, countries=[(laos, "beneficiary")])
+    assert created.value.message_dict == {"host_country": [outside]}
+    assert updated.value.message_dict == {
+        "countries": [f"{laos}: outside your regions; you may not record work there."]
+    }
+    assert not Activity.objects.filter(title="Lao mission").exists()
+    assert not ours.countries.filter(pk=laos.pk).exists()
