@@ -250,6 +250,20 @@ def _refuse_hidden(actor: Any, fields: Mapping[str, Any], *, stored: models.Mode
         )
 
 
+def _keep_hidden_links(actor: Any, fields: dict[str, Any], stored: models.Model) -> dict[str, Any]:
+    """A link to an activity the actor may not see is kept when they send null: they were shown
+    null (missions.api.serializers.VisibleActivityField), so null means "as it is", not "remove"."""
+    kept = dict(fields)
+    for name in ("follow_up_of", "fulfilled_by", "activity"):
+        pk = getattr(stored, f"{name}_id", None)
+        if pk is None or fields.get(name, fields.get(f"{name}_id", 0)) is not None:
+            continue
+        if not visibility.activities(actor).filter(pk=pk).exists():
+            kept.pop(name, None)
+            kept.pop(f"{name}_id", None)
+    return kept
+
+
 def _refuse_outside_scope(actor: Any, activity: Activity, countries: Any) -> None:
     """An officer records work of their own regions only (missions.visibility.scope_errors): the
     activity's region, host country and countries (a list, or a callable giving it) lie in them."""
@@ -314,6 +328,7 @@ def update_activity(
     outcome_rows = _outcome_rows(outcomes) if outcomes is not None else None
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         current = Activity.objects.select_for_update().get(pk=activity.pk)
+        fields = _keep_hidden_links(actor, fields, current)
         _refuse_hidden(actor, fields, stored=current)
         changed = _differs(current, fields)
         if changed:
@@ -404,6 +419,7 @@ def update_follow_up_request(
     _refuse_unknown(fields, _FOLLOW_UP_FIELDS, "A follow-up request")
     fields = _normalized(FollowUpRequest, fields)
     current = FollowUpRequest.objects.get(pk=follow_up_request.pk)
+    fields = _keep_hidden_links(actor, fields, current)
     _refuse_hidden(actor, fields, stored=current)
     if "mission" in fields:
         _require_mission(fields["mission"])

@@ -93,6 +93,9 @@ def update_legislation_event(
     """Change an event; ``instruments``, when given, replaces its instruments."""
     records.refuse_unknown(fields, _EVENT_FIELDS, "A legislation event")
     stored = LegislationEvent.objects.filter(pk=event.pk).values_list("activity_id", flat=True).first()
+    cleared = "activity" in fields and fields["activity"] is None
+    if cleared and stored is not None and not linkable_activities(actor).filter(pk=stored).exists():
+        del fields["activity"]  # shown as null to the actor, so null keeps it (as for activities)
     _check_activity(actor, fields, stored=stored)
     return records.update(event, actor=actor, reason=reason, fields=fields, many={"instruments": instruments})
 

@@ -192,3 +192,29 @@ def test_the_activity_service_keeps_an_officer_within_their_regions(world: Any) 
     }
     assert not Activity.objects.filter(title="Lao mission").exists()
     assert not ours.countries.filter(pk=laos.pk).exists()
+
+
+def test_null_over_a_hidden_link_keeps_it(
+    officer_api: APIClient,
+    world: Any,  # noqa: F811 -- the fixture above
+) -> None:
+    """The officer was shown null; sending it back (a PUT of what was read) keeps the link."""
+    ours, theirs = world["ours"], world["theirs"]
+    ours.follow_up_of = theirs
+    ours.save()
+    event = LegislationEventFactory.create(country=world["mali"], activity=theirs, assisted_by_office=True)
+    for url in (f"/api/v1/activities/{ours.pk}/", f"/api/v1/legislation-events/{event.pk}/"):
+        read = officer_api.get(url)
+        body = {
+            name: value
+            for name, value in read.json().items()
+            if name not in ("id", "created_at", "updated_at")
+        }
+        response = officer_api.put(
+            url, {**body, "title": "Renamed"}, format="json", HTTP_IF_MATCH=read["ETag"]
+        )
+        assert response.status_code == 200, response.content
+    ours.refresh_from_db()
+    event.refresh_from_db()
+    assert (ours.title, ours.follow_up_of_id) == ("Renamed", theirs.pk)
+    assert (event.title, event.activity_id) == ("Renamed", theirs.pk)
