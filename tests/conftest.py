@@ -56,8 +56,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # By marker, not keyword: keywords also hold the names of the folders above the test (a
+    # checkout in a folder called "services" would otherwise mark every test).
     for item in items:
-        if "services" in item.keywords:
+        if item.get_closest_marker("services") is not None:
             item.add_marker(pytest.mark.xdist_group("services"))
     if SERVICES_AVAILABLE:
         return
@@ -65,7 +67,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason="needs the real PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (.ci/run does)"
     )
     for item in items:
-        if "services" in item.keywords:
+        if item.get_closest_marker("services") is not None:
             item.add_marker(skip)
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import security
-from .api.authentication import DEFAULT_LIFETIME, hash_secret, new_secret, revoke_token
+from .api.authentication import DEFAULT_LIFETIME, issue_token, revoke_token
 from .audit import VIEW_AUDIT_TRAIL, AuditEntry, audit_trail, historical_models
 from .models import ApiToken, IntegrationAccount, User
 
@@ -65,18 +65,27 @@ class ApiTokenAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)  # its label, expiry or revocation
             return
-        secret = new_secret()
-        obj.prefix = secret[:12]
-        obj.key_hash = hash_secret(secret)
-        obj.created_by = request.user  # type: ignore[assignment]  # the admin's user is a User
-        super().save_model(request, obj, form, change)
+        token, secret = issue_token(
+            account=obj.account,
+            label=obj.label,
+            expires_at=obj.expires_at,
+            created_by=request.user,  # type: ignore[arg-type]  # the admin's user is a User
+        )
+        obj.pk, obj.prefix, obj.created_at = token.pk, token.prefix, token.created_at
+        obj._state.adding = False
         messages.warning(
             request,
             f"The token's secret is {secret} -- copy it now: it is stored only as a hash "
             "and will not be shown again.",
         )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # tokens are revoked, not deleted: the audit trail names them
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True  # a revert could bring a revoked token back to life
 
     @admin.action(description="Revoke the selected tokens")
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:

@@ -1,16 +1,18 @@
 """The roles of the office's users, as Django groups with exactly these permissions.
 
 - Officer: adds, changes, deletes and views the work (missions, partners, reports); the
-  object-level rules (missions.access) limit writes to the regions of their OfficerAssignment
-  rows. They cannot assign themselves regions.
+  object-level rules (missions.visibility) limit writes to the regions of their
+  OfficerAssignment rows. They read, but do not change, the reference data that decides whose
+  work is whose: regions, countries, instruments and officer assignments.
 - Manager: views everything of their scope (their regions, or every region when also given
   tracker.access_all_regions) and may be a report recipient.
 - Auditor: views everything of every region, including the history of every record and the
   audit trail of every account (tracker.view_audit_trail, tracker.access_all_regions).
-- Administrator: every permission.
+- Administrator: every permission, among them missions.change_reference_data.
 - Integration: the service users of the REST API's integration accounts; every model permission
-  of the work, narrowed by the account's token scopes (read, write, confidential). Integration
-  users see every region (missions.access.is_integration); their scopes decide the rest.
+  of the work but the reference-data writes (as officers), narrowed by the account's token
+  scopes (read, write, confidential). Integration users see every region
+  (missions.visibility.is_integration); their scopes decide the rest.
 
 Roles are groups, so an account may hold several; ``manage.py setup_roles`` creates or resets
 them (idempotent; ``manage.py bootstrap`` runs it).
@@ -30,10 +32,19 @@ OFFICER, MANAGER, AUDITOR, ADMINISTRATOR, INTEGRATION = (
 )
 ROLES = (OFFICER, MANAGER, AUDITOR, ADMINISTRATOR, INTEGRATION)
 
-# Who works in which region is decided by administrators, not by the officers themselves.
-_ASSIGNMENT_WRITES = Q(
+# Who works in which region is decided by administrators, not by officers or integrations:
+# regions, countries (their regions decide whose work an activity is), instruments and the
+# officers' region assignments are written only by holders of missions.change_reference_data
+# (missions.services.reference_data). Everyone keeps the view permissions. Ratifications and
+# legislation events are the office's own records of countries' legal status: officers keep
+# writing them (and importing them).
+_REFERENCE_MODELS = ("region", "country", "instrument", "officerassignment")
+_REFERENCE_WRITES = Q(
     content_type__app_label="missions",
-    codename__in=["add_officerassignment", "change_officerassignment", "delete_officerassignment"],
+    codename__in=[
+        "change_reference_data",
+        *(f"{action}_{model}" for model in _REFERENCE_MODELS for action in ("add", "change", "delete")),
+    ],
 )
 
 
@@ -48,7 +59,7 @@ def _tracker(*codenames: str) -> QuerySet[Permission]:
 def role_permissions(role: str) -> QuerySet[Permission]:
     """The exact permissions of ``role``."""
     if role == OFFICER:
-        return _work().exclude(_ASSIGNMENT_WRITES)
+        return _work().exclude(_REFERENCE_WRITES)
     if role == MANAGER:
         return _work().filter(codename__startswith="view_")
     if role == AUDITOR:
@@ -59,7 +70,7 @@ def role_permissions(role: str) -> QuerySet[Permission]:
     if role == ADMINISTRATOR:
         return Permission.objects.all()
     if role == INTEGRATION:
-        return _work().exclude(_ASSIGNMENT_WRITES)
+        return _work().exclude(_REFERENCE_WRITES)
     raise ValueError(f"Unknown role {role!r}; the roles are {', '.join(ROLES)}.")
 
 

@@ -33,7 +33,6 @@ from ..models import (
     FollowUpRequest,
     MinisterialMeeting,
     Mission,
-    OfficerAssignment,
     OtherEvent,
     OutcomeDocument,
     Participation,
@@ -197,17 +196,6 @@ class ActivityCountryFormSet(BaseInlineFormSet):
         super().clean()
 
 
-class ParticipationForm(forms.ModelForm):
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        count = cleaned.get("count")
-        for part in ("trained", "briefed"):
-            value = cleaned.get(part)
-            if value is not None and count is not None and value > count:
-                self.add_error(part, f"More {part} ({value}) than took part ({count}).")
-        return cleaned
-
-
 class ServiceInlineFormSet(BaseInlineFormSet):
     """Saves its rows through services (``_create``, ``_update``, ``_delete``) instead of ``Model.save``."""
 
@@ -277,6 +265,17 @@ class FollowUpRequestFormSet(ServiceInlineFormSet):
         services.delete_follow_up_request(actor=self.actor, reason=self.reason, follow_up_request=obj)
 
 
+class VisibleActivityChoices:
+    """Activities offered as choices (follow-up of, mission, fulfilled by, an event's activity)
+    are only those the user may see: another region's is "not one of the available choices",
+    exactly as a missing one (and the services refuse it too)."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.related_model is Activity:
+            kwargs["queryset"] = visibility.activities(Actor.of(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]  # a ModelAdmin's
+
+
 # --- Inlines ----------------------------------------------------------------------------------
 class ActivityCountryInline(admin.TabularInline):
     model = ActivityCountry
@@ -315,8 +314,7 @@ class TrainingCountryInline(ActivityCountryInline):
 
 
 class ParticipationInline(admin.TabularInline):
-    model = Participation
-    form = ParticipationForm
+    model = Participation  # trained and briefed within the count: Participation.clean
     fields = ["role", "count", "count_qualifier", "trained", "briefed", "notes"]
     extra = 1
     verbose_name = "participants by role"
@@ -362,7 +360,7 @@ class FollowUpEventInline(admin.TabularInline):
         return visibility.activities(Actor.of(request), super().get_queryset(request))
 
 
-class ActionPlanInline(admin.StackedInline):
+class ActionPlanInline(VisibleActivityChoices, admin.StackedInline):
     model = ActionPlan
     fk_name = "mission"
     formset = ActionPlanFormSet
@@ -371,7 +369,7 @@ class ActionPlanInline(admin.StackedInline):
     extra = 0
 
 
-class FollowUpRequestInline(admin.StackedInline):
+class FollowUpRequestInline(VisibleActivityChoices, admin.StackedInline):
     model = FollowUpRequest
     fk_name = "mission"
     formset = FollowUpRequestFormSet
@@ -462,7 +460,7 @@ _REASON = ("Reason for this change", {"fields": ["change_reason", "edit_version"
 _PLACE = ("Where", {"fields": [("city", "host_country"), "region"]})
 
 
-class ActivityAdmin(VisibleAdmin):
+class ActivityAdmin(VisibleActivityChoices, VisibleAdmin):
     """All activities of every kind: search across kinds; every field editable, kind included."""
 
     kind: ClassVar[str | None] = None
@@ -579,8 +577,7 @@ class ActivityAdmin(VisibleAdmin):
                 if data and not data.get("DELETE")
             ]
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        self._check_scope(request, form, fields, sets)
-        if change:
+        if change:  # the service refuses work outside the officer's regions (scope_errors)
             activity = services.update_activity(
                 actor=request.user, reason=reason, activity=form.instance, **sets, **fields
             )
@@ -596,27 +593,6 @@ class ActivityAdmin(VisibleAdmin):
         for formset in others:
             formset.actor, formset.reason = request.user, reason
             self.save_formset(request, form, formset, change=change)
-
-    def _check_scope(
-        self, request: HttpRequest, form: Any, fields: dict[str, Any], sets: dict[str, Any]
-    ) -> None:
-        """The saved activity as a whole lies within the user's regions (the forms checked each field)."""
-        instance = form.instance
-        rows = sets.get("countries")
-        if rows is not None:
-            countries = [country for country, _ in rows]
-        elif instance.pk is not None:
-            countries = list(instance.countries.all())
-        else:
-            countries = []
-        errors = visibility.scope_errors(
-            request.user,
-            region=fields.get("region", getattr(instance, "region", None)),
-            host_country=fields.get("host_country", getattr(instance, "host_country", None)),
-            countries=countries,
-        )
-        if errors:
-            raise ValidationError(errors)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         services.delete_activity(actor=request.user, reason="Deleted in the admin", activity=obj)
@@ -835,7 +811,7 @@ class ScopedByActivityAdmin(VisibleAdmin):
     listed, shown, changed or deleted (missions.visibility narrows the queryset by the model)."""
 
 
-class _ServiceSavedAdmin(ScopedByActivityAdmin):
+class _ServiceSavedAdmin(VisibleActivityChoices, ScopedByActivityAdmin):
     form = MissionScopedForm
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -850,6 +826,10 @@ class _ServiceSavedAdmin(ScopedByActivityAdmin):
         return form.cleaned_data.get("change_reason") or (
             "Changed in the admin" if form.instance.pk else "Added in the admin"
         )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:  # "delete selected", one by one through the service
+            self.delete_model(request, obj)
 
 
 @admin.register(ActionPlan)
@@ -908,12 +888,3 @@ class FollowUpRequestAdmin(_ServiceSavedAdmin):
         services.delete_follow_up_request(
             actor=request.user, reason="Deleted in the admin", follow_up_request=obj
         )
-
-
-@admin.register(OfficerAssignment)
-class OfficerAssignmentAdmin(VisibleAdmin):
-    list_display = ["user", "region"]
-    list_filter = ["region"]
-    search_fields = ["user__username", "region__name"]
-    list_select_related = ["user", "region"]
-    autocomplete_fields = ["user"]

@@ -1,8 +1,9 @@
 """Admin of the legal status: ratifications and legislation events, and their import pages.
 
-The import pages (Ratifications > Import, Legislation events > Import) are open to officers
-who may both add and change the model; they run the same importer as the management
-commands, with a dry-run option, and show what changed or every bad row.
+Officers write both, one by one through missions.services.legal, or in bulk on the import pages
+(Ratifications > Import, Legislation events > Import), open to officers who may both add and
+change the model; these run the same importer as the management commands, with a dry-run
+option, and show what changed or every bad row.
 """
 
 from typing import Any
@@ -15,18 +16,20 @@ from django.db.models.functions import ExtractYear
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
-from simple_history.admin import SimpleHistoryAdmin
 
 from ..choices import Coverage
 from ..legal_status import coverage
 from ..models import Country, Instrument, LegislationEvent, Ratification, Region
+from ..services import legal
 from ..services.legal_import import (
     DEFAULT_SKIPPED_PARTICIPANTS,
     ImportReport,
     import_legislation,
     import_ratifications,
 )
+from .activities import VisibleActivityChoices
 from .reference import M49RegionFilter
+from .writing import ServiceSavedAdmin
 
 
 class _YearFilter(admin.SimpleListFilter):
@@ -128,7 +131,7 @@ class _ImportMixin(admin.ModelAdmin):  # type: ignore[type-arg]  # ModelAdmin is
 
 
 @admin.register(Ratification)
-class RatificationAdmin(_ImportMixin, SimpleHistoryAdmin):
+class RatificationAdmin(_ImportMixin, ServiceSavedAdmin):
     list_display = [
         "country",
         "instrument",
@@ -175,9 +178,20 @@ class RatificationAdmin(_ImportMixin, SimpleHistoryAdmin):
         }
         return super().changelist_view(request, extra_context={**(extra_context or {}), **extra})
 
+    def create_record(self, request: HttpRequest, values: dict[str, Any], reason: str) -> Ratification:
+        return legal.create_ratification(actor=self.actor(request), reason=reason, **values)
+
+    def update_record(
+        self, request: HttpRequest, obj: Ratification, values: dict[str, Any], reason: str
+    ) -> Ratification:
+        return legal.update_ratification(actor=self.actor(request), reason=reason, ratification=obj, **values)
+
+    def delete_record(self, request: HttpRequest, obj: Ratification, reason: str) -> None:
+        legal.delete_ratification(actor=self.actor(request), reason=reason, ratification=obj)
+
 
 @admin.register(LegislationEvent)
-class LegislationEventAdmin(_ImportMixin, SimpleHistoryAdmin):
+class LegislationEventAdmin(VisibleActivityChoices, _ImportMixin, ServiceSavedAdmin):
     list_display = ["country", "kind", "date", "title", "assisted_by_office", "activity", "source"]
     list_filter = ["kind", "assisted_by_office", CountryM49Filter, EventYearFilter]
     search_fields = ["country__name_en", "=country__iso3", "title", "source", "notes"]
@@ -201,7 +215,13 @@ class LegislationEventAdmin(_ImportMixin, SimpleHistoryAdmin):
             dry_run=form.cleaned_data["dry_run"],
         )
 
-    def save_model(self, request: HttpRequest, obj: LegislationEvent, form: Any, change: bool) -> None:
-        if not change and obj.created_by_id is None:
-            obj.created_by = request.user  # type: ignore[assignment]  # request.user is the logged-in User here
-        super().save_model(request, obj, form, change)
+    def create_record(self, request: HttpRequest, values: dict[str, Any], reason: str) -> LegislationEvent:
+        return legal.create_legislation_event(actor=self.actor(request), reason=reason, **values)
+
+    def update_record(
+        self, request: HttpRequest, obj: LegislationEvent, values: dict[str, Any], reason: str
+    ) -> LegislationEvent:
+        return legal.update_legislation_event(actor=self.actor(request), reason=reason, event=obj, **values)
+
+    def delete_record(self, request: HttpRequest, obj: LegislationEvent, reason: str) -> None:
+        legal.delete_legislation_event(actor=self.actor(request), reason=reason, event=obj)

@@ -1,7 +1,8 @@
 """Admin of the reference data: regions, countries (with their legal-status page), instruments.
 
 Country is searchable by its names in the six languages and its codes, so that every other
-admin can autocomplete it. Edits keep history (SimpleHistoryAdmin, the request's user).
+admin can autocomplete it. Only administrators (missions.change_reference_data) change these
+pages, through missions.services.reference_data; everyone else sees them read-only.
 """
 
 from typing import Any
@@ -14,20 +15,30 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from ..choices import Coverage, InstrumentGroup, RegionKind
 from ..legal_status import coverage
-from ..models import Country, Instrument, Ratification, Region
+from ..models import Country, Instrument, OfficerAssignment, Ratification, Region
+from ..services import reference_data
+from .writing import ReferenceDataAdmin
 
 
 @admin.register(Region)
-class RegionAdmin(SimpleHistoryAdmin):
+class RegionAdmin(ReferenceDataAdmin):
     list_display = ["name", "code", "kind", "m49_code", "parent"]
     list_filter = ["kind"]
     search_fields = ["name", "code", "m49_code"]
     list_select_related = ["parent"]
     autocomplete_fields = ["parent"]
+
+    def create_record(self, request: HttpRequest, values: dict[str, Any], reason: str) -> Region:
+        return reference_data.create_region(actor=self.actor(request), reason=reason, **values)
+
+    def update_record(self, request: HttpRequest, obj: Region, values: dict[str, Any], reason: str) -> Region:
+        return reference_data.update_region(actor=self.actor(request), reason=reason, region=obj, **values)
+
+    def delete_record(self, request: HttpRequest, obj: Region, reason: str) -> None:
+        reference_data.delete_region(actor=self.actor(request), reason=reason, region=obj)
 
 
 class M49RegionFilter(admin.SimpleListFilter):
@@ -66,7 +77,7 @@ class FieldRegionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Country)
-class CountryAdmin(SimpleHistoryAdmin):
+class CountryAdmin(ReferenceDataAdmin):
     list_display = [
         "name_en",
         "iso3",
@@ -110,7 +121,24 @@ class CountryAdmin(SimpleHistoryAdmin):
             },
         ),
         ("Source", {"fields": ["source"]}),
+        ("Reason for this change", {"fields": ["change_reason"]}),
     ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        # Read-only pages (officers) have no reason to give.
+        return fieldsets if self.has_change_permission(request, obj) else fieldsets[:-1]
+
+    def create_record(self, request: HttpRequest, values: dict[str, Any], reason: str) -> Country:
+        return reference_data.create_country(actor=self.actor(request), reason=reason, **values)
+
+    def update_record(
+        self, request: HttpRequest, obj: Country, values: dict[str, Any], reason: str
+    ) -> Country:
+        return reference_data.update_country(actor=self.actor(request), reason=reason, country=obj, **values)
+
+    def delete_record(self, request: HttpRequest, obj: Country, reason: str) -> None:
+        reference_data.delete_country(actor=self.actor(request), reason=reason, country=obj)
 
     @admin.display(description="legal status")
     def legal_status_link(self, obj: Country) -> str:
@@ -164,7 +192,7 @@ class CountryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Instrument)
-class InstrumentAdmin(SimpleHistoryAdmin):
+class InstrumentAdmin(ReferenceDataAdmin):
     list_display = [
         "seq",
         "short_title",
@@ -197,3 +225,40 @@ class InstrumentAdmin(SimpleHistoryAdmin):
     @admin.display(description="coverage")
     def coverage_note(self, obj: Instrument) -> str:
         return coverage(instruments=[obj]).text
+
+    def create_record(self, request: HttpRequest, values: dict[str, Any], reason: str) -> Instrument:
+        return reference_data.create_instrument(actor=self.actor(request), reason=reason, **values)
+
+    def update_record(
+        self, request: HttpRequest, obj: Instrument, values: dict[str, Any], reason: str
+    ) -> Instrument:
+        return reference_data.update_instrument(
+            actor=self.actor(request), reason=reason, instrument=obj, **values
+        )
+
+    def delete_record(self, request: HttpRequest, obj: Instrument, reason: str) -> None:
+        reference_data.delete_instrument(actor=self.actor(request), reason=reason, instrument=obj)
+
+
+@admin.register(OfficerAssignment)
+class OfficerAssignmentAdmin(ReferenceDataAdmin):
+    """Who works in which region: decided by administrators (an officer cannot widen their own)."""
+
+    list_display = ["user", "region"]
+    list_filter = ["region"]
+    search_fields = ["user__username", "region__name"]
+    list_select_related = ["user", "region"]
+    autocomplete_fields = ["user"]
+
+    def create_record(self, request: HttpRequest, values: dict[str, Any], reason: str) -> OfficerAssignment:
+        return reference_data.create_officer_assignment(actor=self.actor(request), reason=reason, **values)
+
+    def update_record(
+        self, request: HttpRequest, obj: OfficerAssignment, values: dict[str, Any], reason: str
+    ) -> OfficerAssignment:
+        return reference_data.update_officer_assignment(
+            actor=self.actor(request), reason=reason, assignment=obj, **values
+        )
+
+    def delete_record(self, request: HttpRequest, obj: OfficerAssignment, reason: str) -> None:
+        reference_data.delete_officer_assignment(actor=self.actor(request), reason=reason, assignment=obj)

@@ -2,31 +2,16 @@
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import Tool
-from ..services.tools import create_tool, update_tool
-
-_TOOL_FIELDS = frozenset(
-    field.name for field in Tool._meta.concrete_fields if field.name not in {"id", "updated_at"}
-)
-
-
-class ToolForm(forms.ModelForm):
-    change_reason = forms.CharField(
-        label="Reason for change",
-        required=False,
-        max_length=100,
-        help_text="Optional; kept in the history with your name and the time.",
-    )
+from ..services import tools
+from .writing import ServiceSavedAdmin
 
 
 @admin.register(Tool)
-class ToolAdmin(SimpleHistoryAdmin):
-    form = ToolForm
+class ToolAdmin(ServiceSavedAdmin):
     list_display = [
         "code",
         "name_en",
@@ -52,23 +37,11 @@ class ToolAdmin(SimpleHistoryAdmin):
         ("Reason for this change", {"fields": ["change_reason"]}),
     ]
 
-    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
+    def create_record(self, request: HttpRequest, values: dict[str, Any], reason: str) -> Tool:
+        return tools.create_tool(actor=self.actor(request), reason=reason, **values)
 
-    def save_model(self, request: HttpRequest, obj: Tool, form: Any, change: bool) -> None:
-        values = {name: value for name, value in form.cleaned_data.items() if name in _TOOL_FIELDS}
-        reason = form.cleaned_data.get("change_reason") or (
-            "Changed in the admin" if change else "Added in the admin"
-        )
-        countries = form.cleaned_data.get("countries")
-        if change:
-            update_tool(actor=request.user, reason=reason, tool=obj, countries=countries, **values)
-        else:
-            tool = create_tool(actor=request.user, reason=reason, countries=countries or (), **values)
-            obj.pk = tool.pk
-            obj._state.adding = False
+    def update_record(self, request: HttpRequest, obj: Tool, values: dict[str, Any], reason: str) -> Tool:
+        return tools.update_tool(actor=self.actor(request), reason=reason, tool=obj, **values)
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """The countries were set by the service in save_model."""
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
+    def delete_record(self, request: HttpRequest, obj: Tool, reason: str) -> None:
+        tools.delete_tool(actor=self.actor(request), reason=reason, tool=obj)

@@ -1,12 +1,15 @@
 """Serializers of the missions resources. Related objects appear by their natural keys:
 countries by ISO 3166 alpha-3 code, regions, instruments and tools by code."""
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from rest_framework import serializers
 
+from tracker.actors import Actor
 from tracker.api.serializers import ApiModelSerializer
 
+from .. import visibility
 from ..models import (
     ActionPlan,
     Activity,
@@ -21,6 +24,53 @@ from ..models import (
     Region,
     Tool,
 )
+
+_UNSET = object()
+
+
+def _visible_activity_ids(context: Mapping[str, Any]) -> set[Any] | None:
+    """The ids of the activities the request's actor may see (None: every one), read once per
+    serialization (one query, whatever the number of rows), and only for actors who do not see all."""
+    cached = context.get("_visible_activity_ids", _UNSET)
+    if cached is _UNSET:
+        actor = Actor.of(context["request"])
+        if actor.sees_confidential and visibility.region_ids(actor) is None:
+            cached = None
+        else:
+            cached = set(visibility.activities(actor).values_list("pk", flat=True))
+        cast(dict[str, Any], context)["_visible_activity_ids"] = cached  # DRF's context is a dict
+    return cached  # type: ignore[return-value]  # a set or None, as stored just above
+
+
+class VisibleActivityField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]  # DRF's field is generic only in the stubs
+    """An activity by id, as its reader may see it (missions.visibility).
+
+    Written: an id the actor may not see "does not exist", exactly as a missing id (DRF's own
+    error), because the choices are the visible activities. Read: a hidden activity shows as
+    null, so a visible record never shows a hidden record's id. The values reader
+    (tracker/api/reading.py) calls ``represent_pk`` the same way. Without a request in the
+    context (tests, the system) every id is shown.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", Activity.objects.all())
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> Any:
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        return queryset if request is None else visibility.activities(Actor.of(request), queryset)
+
+    def to_representation(self, value: Any) -> Any:
+        return self.represent_pk(value.pk, self.context)
+
+    @staticmethod
+    def represent_pk(pk: Any, context: Mapping[str, Any]) -> Any:
+        if pk is None or context.get("request") is None:
+            return pk
+        visible = _visible_activity_ids(context)
+        return pk if visible is None or pk in visible else None
 
 
 def country_field(**kwargs: Any) -> serializers.SlugRelatedField:
@@ -138,11 +188,10 @@ class LegislationEventSerializer(ApiModelSerializer):
         required=False,
         help_text="Instruments whose provisions the law incorporates, by code.",
     )
-    activity = serializers.PrimaryKeyRelatedField(
-        queryset=Activity.objects.all(),
+    activity = VisibleActivityField(
         required=False,
         allow_null=True,
-        help_text="Id of the activity through which the office assisted.",
+        help_text="Id of the activity through which the office assisted (null when you may not see it).",
     )
 
     class Meta:
@@ -190,9 +239,18 @@ class ToolSerializer(ApiModelSerializer):
         read_only_fields = ["updated_at"]
 
 
-def mission_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField:
+class MissionField(VisibleActivityField):
+    """The mission an action plan or a follow-up request hangs off: chosen among the visible
+    missions; always shown, because the row itself is visible only when its mission is."""
+
+    @staticmethod
+    def represent_pk(pk: Any, context: Mapping[str, Any]) -> Any:
+        return pk
+
+
+def mission_field(**kwargs: Any) -> MissionField:
     kwargs.setdefault("help_text", "Id of the technical-assistance mission.")
-    return serializers.PrimaryKeyRelatedField(queryset=Activity.objects.all(), **kwargs)
+    return MissionField(**kwargs)
 
 
 class ActionPlanSerializer(ApiModelSerializer):
@@ -207,11 +265,10 @@ class ActionPlanSerializer(ApiModelSerializer):
 class FollowUpRequestSerializer(ApiModelSerializer):
     mission = mission_field()
     country = country_field()
-    fulfilled_by = serializers.PrimaryKeyRelatedField(
-        queryset=Activity.objects.all(),
+    fulfilled_by = VisibleActivityField(
         required=False,
         allow_null=True,
-        help_text="Id of the activity that fulfilled the request.",
+        help_text="Id of the activity that fulfilled the request (null when you may not see it).",
     )
 
     class Meta:
@@ -264,11 +321,10 @@ class ActivitySerializer(ApiModelSerializer):
     region = region_field(
         required=False, allow_null=True, help_text="The office's field region the activity belongs to (code)."
     )
-    follow_up_of = serializers.PrimaryKeyRelatedField(
-        queryset=Activity.objects.all(),
+    follow_up_of = VisibleActivityField(
         required=False,
         allow_null=True,
-        help_text="Id of the activity this one follows up.",
+        help_text="Id of the activity this one follows up (null when you may not see it).",
     )
     responsible_officer: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username",
@@ -332,14 +388,8 @@ class ActivitySerializer(ApiModelSerializer):
     def validate_outcomes(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return _unique(value, ("kind", "title"), "outcome")
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
-        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
-        if start and end and end < start:
-            raise serializers.ValidationError({"end_date": "The end date is before the start date."})
-        return attrs
-
-    def service_arguments(self, validated_data: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def service_arguments(validated_data: dict[str, Any]) -> dict[str, Any]:
         """The nested lists in the shape missions.services.activities expects (None = unchanged)."""
         data = dict(validated_data)
         roles = data.pop("country_roles", None)
@@ -349,31 +399,3 @@ class ActivitySerializer(ApiModelSerializer):
             "participations": data.pop("participations", None),
             "outcomes": data.pop("outcomes", None),
         }
-
-    def create(self, validated_data: dict[str, Any]) -> Activity:
-        from ..services.activities import create_activity
-
-        args = self.service_arguments(validated_data)
-        fields = args["fields"]
-        return create_activity(
-            actor=self.context["request"].user,
-            reason=self.context.get("reason", "API create"),
-            countries=args["countries"] or (),
-            participations=args["participations"] or (),
-            outcomes=args["outcomes"] or (),
-            **fields,
-        )
-
-    def update(self, instance: Activity, validated_data: dict[str, Any]) -> Activity:
-        from ..services.activities import update_activity
-
-        args = self.service_arguments(validated_data)
-        return update_activity(
-            actor=self.context["request"].user,
-            reason=self.context.get("reason", "API update"),
-            activity=instance,
-            countries=args["countries"],
-            participations=args["participations"],
-            outcomes=args["outcomes"],
-            **args["fields"],
-        )

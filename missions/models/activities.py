@@ -185,6 +185,16 @@ class Participation(models.Model):
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.count if self.count is not None else 'number not stated'}"
 
+    def clean(self) -> None:
+        # The constraints above hold this in the database; here it names the field, for every door.
+        errors = {
+            part: f"More {part} ({value}) than took part ({self.count})."
+            for part, value in (("trained", self.trained), ("briefed", self.briefed))
+            if value is not None and self.count is not None and value > self.count
+        }
+        if errors:
+            raise ValidationError(errors)
+
 
 class ActionPlan(models.Model):
     """A country's action plan drawn up after a technical-assistance mission (para 15)."""

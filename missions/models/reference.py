@@ -28,6 +28,14 @@ class Region(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "name"], name="region_unique_kind_name"),
         ]
+        # Who works where follows from regions, countries' regions and officer assignments, so
+        # changing them is an administrator's decision (missions.services.reference_data).
+        permissions = [
+            (
+                "change_reference_data",
+                "Can change regions, countries' regions, instruments and officer assignments",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -15,6 +15,7 @@ from django.db import models, transaction
 
 from tracker.history import change_context
 
+from .. import visibility
 from ..choices import ActivityKind, CountryRole, FollowUpStatus
 from ..models import (
     ActionPlan,
@@ -25,6 +26,7 @@ from ..models import (
     OutcomeDocument,
     Participation,
 )
+from .records import not_found
 
 __all__ = [
     "country_by_code",
@@ -165,15 +167,10 @@ def _build_rows(
 
 
 def _participation_rows(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    built = _build_rows(
+    # Trained and briefed within the count: Participation.clean, run by _build_rows.
+    return _build_rows(
         rows, model=Participation, allowed=_PARTICIPATION_FIELDS, key=("role",), field="participations"
     )
-    for values in built.values():
-        for part in ("trained", "briefed"):
-            if values[part] is not None and values["count"] is not None and values[part] > values["count"]:
-                message = f"more {part} ({values[part]}) than took part ({values['count']})"
-                raise ValidationError({"participations": f"{values['role']}: {message}."})
-    return built
 
 
 def _outcome_rows(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
@@ -228,6 +225,58 @@ def _check_activity(activity: Activity) -> None:
         raise ValidationError({"follow_up_of": "An activity cannot be a follow-up of itself."})
 
 
+def _refuse_hidden(actor: Any, fields: Mapping[str, Any], *, stored: models.Model | None = None) -> None:
+    """Refuse links to records the actor may not see, or to countries outside their regions.
+
+    An activity named as ``mission``, ``follow_up_of`` or ``fulfilled_by`` must be visible to the
+    actor (missions.visibility); a hidden one gets the error of a missing id, word for word, so
+    the two cannot be told apart. A ``country`` must lie in the actor's regions. What is already
+    stored (``stored``) may stay as it is.
+    """
+    for name in ("mission", "follow_up_of", "fulfilled_by"):
+        if name not in fields and f"{name}_id" not in fields:
+            continue
+        value = fields.get(name)
+        pk = value.pk if value is not None else fields.get(f"{name}_id")
+        if pk is None or (stored is not None and getattr(stored, f"{name}_id") == pk):
+            continue
+        if not visibility.activities(actor).filter(pk=pk).exists():
+            raise not_found(name, pk)
+    country = fields.get("country")
+    changed = country is not None and (stored is None or getattr(stored, "country_id", None) != country.pk)
+    if changed and visibility.scope_errors(actor, countries=[country], require_some=False):
+        raise ValidationError(
+            {"country": f"{country} is outside your regions; you may not record work there."}
+        )
+
+
+def _keep_hidden_links(actor: Any, fields: dict[str, Any], stored: models.Model) -> dict[str, Any]:
+    """A link to an activity the actor may not see is kept when they send null: they were shown
+    null (missions.api.serializers.VisibleActivityField), so null means "as it is", not "remove"."""
+    kept = dict(fields)
+    for name in ("follow_up_of", "fulfilled_by", "activity"):
+        pk = getattr(stored, f"{name}_id", None)
+        if pk is None or fields.get(name, fields.get(f"{name}_id", 0)) is not None:
+            continue
+        if not visibility.activities(actor).filter(pk=pk).exists():
+            kept.pop(name, None)
+            kept.pop(f"{name}_id", None)
+    return kept
+
+
+def _refuse_outside_scope(actor: Any, activity: Activity, countries: Any) -> None:
+    """An officer records work of their own regions only (missions.visibility.scope_errors): the
+    activity's region, host country and countries (a list, or a callable giving it) lie in them."""
+    if visibility.region_ids(actor) is None:
+        return  # headquarters, integrations without regions, the system
+    chosen = list(countries()) if callable(countries) else countries
+    errors = visibility.scope_errors(
+        actor, region=activity.region, host_country=activity.host_country, countries=chosen
+    )
+    if errors:
+        raise ValidationError(errors)
+
+
 # --- Activities ----------------------------------------------------------------------------
 def create_activity(
     *,
@@ -241,11 +290,13 @@ def create_activity(
 ) -> Activity:
     """Create an activity of ``kind`` with its countries (country, role), participations and outcomes."""
     _refuse_unknown(fields, _ACTIVITY_FIELDS - {"kind"}, "An activity")
+    _refuse_hidden(actor, fields)
     country_rows = _resolve_countries(countries)
     participation_rows = _participation_rows(participations)
     outcome_rows = _outcome_rows(outcomes)
     activity = Activity(kind=kind, **fields)
     _check_activity(activity)
+    _refuse_outside_scope(actor, activity, [country for country, _ in country_rows])
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         activity.save()
         _sync_countries(activity, country_rows)
@@ -277,8 +328,15 @@ def update_activity(
     outcome_rows = _outcome_rows(outcomes) if outcomes is not None else None
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         current = Activity.objects.select_for_update().get(pk=activity.pk)
-        if _differs(current, fields):  # what is stored was valid: only a change needs checking
+        fields = _keep_hidden_links(actor, fields, current)
+        _refuse_hidden(actor, fields, stored=current)
+        changed = _differs(current, fields)
+        if changed:
             _assign(current, fields)
+        if changed or country_rows is not None:
+            given = None if country_rows is None else [country for country, _ in country_rows]
+            _refuse_outside_scope(actor, current, current.countries.all if given is None else given)
+        if changed:  # what is stored was valid: only a change needs checking
             _check_activity(current)
             current.save()
         if country_rows is not None:
@@ -319,6 +377,7 @@ def create_action_plan(
 ) -> ActionPlan:
     """An action plan a country drew up after a technical-assistance mission."""
     _refuse_unknown(fields, _ACTION_PLAN_FIELDS, "An action plan")
+    _refuse_hidden(actor, {"mission": mission, "country": country, **fields})
     plan = ActionPlan(mission=_require_mission(mission), country=country, title=title, **fields)
     _save(plan, actor=actor, reason=reason)
     return plan
@@ -327,10 +386,11 @@ def create_action_plan(
 def update_action_plan(*, actor: Any, reason: str, action_plan: ActionPlan, **fields: Any) -> ActionPlan:
     _refuse_unknown(fields, _ACTION_PLAN_FIELDS, "An action plan")
     fields = _normalized(ActionPlan, fields)
-    if "mission" in fields:
-        _require_mission(fields["mission"])
     # Compare with what is stored: the caller's instance may already carry the new values (forms).
     current = ActionPlan.objects.get(pk=action_plan.pk)
+    _refuse_hidden(actor, fields, stored=current)
+    if "mission" in fields:
+        _require_mission(fields["mission"])
     if _differs(current, fields):
         _assign(current, fields)
         _save(current, actor=actor, reason=reason)
@@ -347,6 +407,7 @@ def create_follow_up_request(
 ) -> FollowUpRequest:
     """A country's request for more specialised help after a mission (legislative drafting, training ...)."""
     _refuse_unknown(fields, _FOLLOW_UP_FIELDS, "A follow-up request")
+    _refuse_hidden(actor, {"mission": mission, "country": country, **fields})
     request = FollowUpRequest(mission=_require_mission(mission), country=country, kind=kind, **fields)
     _save(request, actor=actor, reason=reason)
     return request
@@ -357,9 +418,11 @@ def update_follow_up_request(
 ) -> FollowUpRequest:
     _refuse_unknown(fields, _FOLLOW_UP_FIELDS, "A follow-up request")
     fields = _normalized(FollowUpRequest, fields)
+    current = FollowUpRequest.objects.get(pk=follow_up_request.pk)
+    fields = _keep_hidden_links(actor, fields, current)
+    _refuse_hidden(actor, fields, stored=current)
     if "mission" in fields:
         _require_mission(fields["mission"])
-    current = FollowUpRequest.objects.get(pk=follow_up_request.pk)
     if _differs(current, fields):
         _assign(current, fields)
         _save(current, actor=actor, reason=reason)

@@ -39,6 +39,7 @@ from tracker.history import change_context
 
 from ..choices import DatePrecision, LegislationKind, RatificationAction
 from ..models import Activity, Country, Instrument, LegislationEvent, Ratification
+from .legal import event_author, linkable_activities
 
 INSTRUMENT_CODE_ALIASES = {"CPPNM_AMDT_2005": "CPPNM_AMEND_2005"}
 DEFAULT_SKIPPED_PARTICIPANTS = ("EURATOM",)
@@ -473,7 +474,11 @@ def import_legislation(
     countries = {c.iso3: c for c in Country.objects.all()}
     instruments = {i.code: i for i in Instrument.objects.all()}
     refs = {r.strip() for _, row in rows for r in [row.get("activity_reference", "")] if r.strip()}
-    activities = {a.reference: a for a in Activity.objects.filter(reference__in=refs)}
+    # Only activities the importer may see can be named (legal.linkable_activities, as in the
+    # admin and the API); another region's reference reads as unknown, like a missing one.
+    activities = {
+        a.reference: a for a in linkable_activities(actor, Activity.objects.filter(reference__in=refs))
+    }
     existing = {
         (e.country_id, e.kind, e.date, e.title): e
         for e in LegislationEvent.objects.prefetch_related("instruments")
@@ -558,7 +563,7 @@ def import_legislation(
         if current is None:
             creates.append(
                 (
-                    LegislationEvent(created_by=actor if getattr(actor, "pk", None) else None, **values),
+                    LegislationEvent(created_by=event_author(actor), **values),
                     instrument_ids,
                 )
             )

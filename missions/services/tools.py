@@ -3,58 +3,27 @@
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
-
-from tracker.history import change_context
-
 from ..models import Country, Tool
-from .activities import _normalized
+from . import records
 
-__all__ = ["create_tool", "update_tool"]
+__all__ = ["create_tool", "delete_tool", "update_tool"]
 
-_TOOL_FIELDS = frozenset(
-    field.name for field in Tool._meta.concrete_fields if field.name not in {"id", "updated_at"}
-)
-
-
-def _refuse_unknown(fields: Iterable[str]) -> None:
-    unknown = sorted(set(fields) - _TOOL_FIELDS)
-    if unknown:
-        raise ValidationError({name: f"A tool has no field '{name}'." for name in unknown})
-
-
-def _set_countries(tool: Tool, countries: Iterable[Country]) -> None:
-    wanted = {country.pk for country in countries}
-    if wanted != set(tool.countries.values_list("pk", flat=True)):
-        tool.countries.set(wanted)
+_TOOL_FIELDS = records.writable_fields(Tool)
 
 
 def create_tool(*, actor: Any, reason: str, countries: Iterable[Country] = (), **fields: Any) -> Tool:
     """Create a tool (code, name_en, kind ... as keyword arguments) with the countries it covers."""
-    _refuse_unknown(fields)
-    tool = Tool(**fields)
-    tool.full_clean()
-    with transaction.atomic(), change_context(actor=actor, reason=reason):
-        tool.save()
-        _set_countries(tool, countries)
-    return tool
+    records.refuse_unknown(fields, _TOOL_FIELDS, "A tool")
+    return records.create(Tool, actor=actor, reason=reason, fields=fields, many={"countries": countries})
 
 
 def update_tool(
     *, actor: Any, reason: str, tool: Tool, countries: Iterable[Country] | None = None, **fields: Any
 ) -> Tool:
     """Change a tool's fields (and, when given, its countries); writes only what differs."""
-    _refuse_unknown(fields)
-    fields = _normalized(Tool, fields)
-    with transaction.atomic(), change_context(actor=actor, reason=reason):
-        current = Tool.objects.select_for_update().get(pk=tool.pk)
-        changed = any(getattr(current, name) != value for name, value in fields.items())
-        for name, value in fields.items():
-            setattr(current, name, value)
-        current.full_clean()
-        if changed:
-            current.save()
-        if countries is not None:
-            _set_countries(current, countries)
-    return current
+    records.refuse_unknown(fields, _TOOL_FIELDS, "A tool")
+    return records.update(tool, actor=actor, reason=reason, fields=fields, many={"countries": countries})
+
+
+def delete_tool(*, actor: Any, reason: str, tool: Tool) -> None:
+    records.delete(tool, actor=actor, reason=reason)

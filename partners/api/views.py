@@ -1,17 +1,15 @@
 """Viewsets of the partners resources, and of activities (which embed organisations).
 
 Reads are narrowed by missions.visibility for the request's actor (a person, or a token with its
-scopes); every write calls a service with that actor and the request's reason, from
-``perform_create`` / ``perform_update`` / ``perform_destroy``, and hands the stored row back as
-``serializer.instance``. The serializers only validate.
+scopes); every write calls a service with that actor and the request's reason, from the base's
+``create_record`` / ``update_record`` / ``delete_record`` hooks (tracker/api/viewsets.py). The
+serializers only validate.
 """
 
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from rest_framework.exceptions import ValidationError
-from rest_framework.serializers import BaseSerializer
 
 from missions import visibility
 from missions.api.views import activity_queryset
@@ -63,31 +61,11 @@ class ActivityViewSet(ApiModelViewSet):
         # is not leaked); lists, CSV and XLSX exports read this same queryset.
         return visibility.activities(self.actor(), super().get_queryset())
 
-    def _check_scope(self, serializer: BaseSerializer[Activity], instance: Activity | None) -> None:
-        data = serializer.validated_data  # type: ignore[attr-defined]  # a Serializer at run time
-        roles = data.get("country_roles")
-        if roles is not None:
-            countries = [role["country"] for role in roles]
-        elif instance is not None:
-            countries = list(instance.countries.all())
-        else:
-            countries = []
-        errors = visibility.scope_errors(
-            self.actor(),
-            region=data["region"] if "region" in data else getattr(instance, "region", None),
-            host_country=data["host_country"]
-            if "host_country" in data
-            else getattr(instance, "host_country", None),
-            countries=countries,
-        )
-        if errors:
-            raise ValidationError({field: [message] for field, message in errors.items()})
-
-    def _arguments(self, serializer: BaseSerializer[Activity]) -> tuple[dict[str, Any], Any]:
+    def _arguments(self, data: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         """The activity services' arguments, and the organisation roles (None: unchanged)."""
-        data = dict(serializer.validated_data)  # type: ignore[attr-defined]  # a Serializer at run time
+        data = dict(data)
         roles = data.pop("organisation_roles", None)
-        arguments = serializer.service_arguments(data)  # type: ignore[attr-defined]  # ActivitySerializer
+        arguments = serializers.ActivitySerializer.service_arguments(data)
         fields = arguments.pop("fields")
         return {**arguments, **fields}, roles
 
@@ -99,9 +77,9 @@ class ActivityViewSet(ApiModelViewSet):
             roles=[(item["organisation"], item["role"]) for item in roles],
         )
 
-    def perform_create(self, serializer: BaseSerializer[Activity]) -> None:
-        self._check_scope(serializer, None)
-        arguments, roles = self._arguments(serializer)
+    def create_record(self, data: dict[str, Any]) -> Activity:
+        # The service keeps an officer's work within their regions (missions.visibility.scope_errors).
+        arguments, roles = self._arguments(data)
         for name in ("countries", "participations", "outcomes"):
             arguments[name] = arguments[name] or ()
         with transaction.atomic():
@@ -110,25 +88,24 @@ class ActivityViewSet(ApiModelViewSet):
             )
             if roles:
                 self._set_organisations(activity, roles)
-        serializer.instance = activity
+        return activity
 
-    def perform_update(self, serializer: BaseSerializer[Activity]) -> None:
-        self._check_scope(serializer, serializer.instance)
-        arguments, roles = self._arguments(serializer)
+    def update_record(self, instance: Activity, data: dict[str, Any]) -> Activity:
+        arguments, roles = self._arguments(data)
         with transaction.atomic():
             activity = activity_services.update_activity(
-                actor=self.actor(), reason=self.reason(), activity=_stored(serializer), **arguments
+                actor=self.actor(), reason=self.reason(), activity=instance, **arguments
             )
             if roles is not None:
                 self._set_organisations(activity, roles)
-        serializer.instance = activity
+        return activity
 
-    def perform_destroy(self, instance: Any) -> None:
+    def delete_record(self, instance: Activity) -> None:
         activity_services.delete_activity(actor=self.actor(), reason=self.reason(), activity=instance)
 
 
 class _ServiceWrittenViewSet(ApiModelViewSet):
-    """A partners resource: each viewset's perform_* calls its service with ``writer()``."""
+    """A partners resource: each viewset's create/update/delete_record calls its service with ``writer()``."""
 
     def writer(self) -> dict[str, Any]:
         """The actor and the reason every service is given."""
@@ -137,15 +114,6 @@ class _ServiceWrittenViewSet(ApiModelViewSet):
     def filter_queryset_for_reload(self) -> QuerySet[Any]:
         # The written row is shown as a later GET shows it: narrowed for its reader.
         return self.get_queryset()
-
-
-def _stored(serializer: BaseSerializer[Any]) -> Any:
-    """The row an update changes (always set: DRF's update found it)."""
-    return serializer.instance
-
-
-def _data(serializer: BaseSerializer[Any]) -> dict[str, Any]:
-    return dict(serializer.validated_data)  # type: ignore[attr-defined]  # a Serializer at run time
 
 
 class OrganisationViewSet(_ServiceWrittenViewSet):
@@ -158,15 +126,13 @@ class OrganisationViewSet(_ServiceWrittenViewSet):
     ordering_fields = ["id", "code", "name_en", "updated_at"]
     ordering = ["id"]
 
-    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
-        serializer.instance = organisations.create_organisation(**self.writer(), **_data(serializer))
+    def create_record(self, data: dict[str, Any]) -> Any:
+        return organisations.create_organisation(**self.writer(), **data)
 
-    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
-        serializer.instance = organisations.update_organisation(
-            **self.writer(), organisation=_stored(serializer), **_data(serializer)
-        )
+    def update_record(self, instance: Any, data: dict[str, Any]) -> Any:
+        return organisations.update_organisation(**self.writer(), organisation=instance, **data)
 
-    def perform_destroy(self, instance: Any) -> None:
+    def delete_record(self, instance: Any) -> None:
         organisations.delete_organisation(**self.writer(), organisation=instance)
 
 
@@ -185,16 +151,14 @@ class PartnershipViewSet(_ServiceWrittenViewSet):
         visible = visibility.activities(Actor.of(self.request), Activity.objects.only("pk"))
         return super().get_queryset().prefetch_related(Prefetch("activities", queryset=visible))
 
-    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
-        serializer.instance = organisations.create_partnership(**self.writer(), **_data(serializer))
+    def create_record(self, data: dict[str, Any]) -> Any:
+        return organisations.create_partnership(**self.writer(), **data)
 
-    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+    def update_record(self, instance: Any, data: dict[str, Any]) -> Any:
         # Links to activities the writer cannot see are kept (the service's rule).
-        serializer.instance = organisations.update_partnership(
-            **self.writer(), partnership=_stored(serializer), **_data(serializer)
-        )
+        return organisations.update_partnership(**self.writer(), partnership=instance, **data)
 
-    def perform_destroy(self, instance: Any) -> None:
+    def delete_record(self, instance: Any) -> None:
         organisations.delete_partnership(**self.writer(), partnership=instance)
 
 
@@ -208,15 +172,13 @@ class DonorViewSet(_ServiceWrittenViewSet):
     ordering_fields = ["id", "name", "annex_row"]
     ordering = ["id"]
 
-    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
-        serializer.instance = funding.create_donor(**self.writer(), **_data(serializer))
+    def create_record(self, data: dict[str, Any]) -> Any:
+        return funding.create_donor(**self.writer(), **data)
 
-    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
-        serializer.instance = funding.update_donor(
-            **self.writer(), donor=_stored(serializer), **_data(serializer)
-        )
+    def update_record(self, instance: Any, data: dict[str, Any]) -> Any:
+        return funding.update_donor(**self.writer(), donor=instance, **data)
 
-    def perform_destroy(self, instance: Any) -> None:
+    def delete_record(self, instance: Any) -> None:
         funding.delete_donor(**self.writer(), donor=instance)
 
 
@@ -236,17 +198,13 @@ class ContributionViewSet(_ServiceWrittenViewSet):
         visible = visibility.activities(Actor.of(self.request)).filter(pk=OuterRef("earmark_activity"))
         return super().get_queryset().annotate(earmark_activity_visible=Exists(visible))
 
-    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
-        recorded = funding.record_contribution(**self.writer(), **_data(serializer))
-        serializer.instance = recorded.contribution
+    def create_record(self, data: dict[str, Any]) -> Any:
+        return funding.record_contribution(**self.writer(), **data).contribution
 
-    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
-        recorded = funding.update_contribution(
-            **self.writer(), contribution=_stored(serializer), **_data(serializer)
-        )
-        serializer.instance = recorded.contribution
+    def update_record(self, instance: Any, data: dict[str, Any]) -> Any:
+        return funding.update_contribution(**self.writer(), contribution=instance, **data).contribution
 
-    def perform_destroy(self, instance: Any) -> None:
+    def delete_record(self, instance: Any) -> None:
         funding.delete_contribution(**self.writer(), contribution=instance)
 
 
@@ -260,13 +218,11 @@ class RegularBudgetAllocationViewSet(_ServiceWrittenViewSet):
     ordering_fields = ["id", "year"]
     ordering = ["id"]
 
-    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
-        serializer.instance = funding.create_budget_allocation(**self.writer(), **_data(serializer))
+    def create_record(self, data: dict[str, Any]) -> Any:
+        return funding.create_budget_allocation(**self.writer(), **data)
 
-    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
-        serializer.instance = funding.update_budget_allocation(
-            **self.writer(), allocation=_stored(serializer), **_data(serializer)
-        )
+    def update_record(self, instance: Any, data: dict[str, Any]) -> Any:
+        return funding.update_budget_allocation(**self.writer(), allocation=instance, **data)
 
-    def perform_destroy(self, instance: Any) -> None:
+    def delete_record(self, instance: Any) -> None:
         funding.delete_budget_allocation(**self.writer(), allocation=instance)

@@ -317,10 +317,10 @@ QUERIES = {
     "countries": 3,
     "instruments": 3,
     "ratifications": 3,
-    "legislation-events": 4,
-    "activities": 9,  # + the caller's regions (missions.access) + the data version (list cache)
-    "action-plans": 4,  # + the caller's regions (missions.access)
-    "follow-up-requests": 4,  # + the caller's regions (missions.access)
+    "legislation-events": 6,  # + the caller's regions and the activities they see (activity ids shown)
+    "activities": 9,  # + the caller's regions (missions.visibility) + the data version (list cache)
+    "action-plans": 4,  # + the caller's regions (missions.visibility)
+    "follow-up-requests": 5,  # + the caller's regions, + the activities they see (fulfilled_by shown)
     "tools": 4,
     "organisations": 3,
     "partnerships": 5,  # + the caller's regions (missions.access), for the activity ids it lists

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -26,7 +27,10 @@ START = datetime.date(2006, 5, 8)
 
 @pytest.fixture
 def actor():  # type: ignore[no-untyped-def]
-    return UserFactory.create(username="author")
+    """Someone at headquarters: the services refuse other regions' records to the others."""
+    user = UserFactory.create(username="author")
+    user.user_permissions.add(Permission.objects.get(codename="access_all_regions"))
+    return user
 
 
 def _workshop(actor, **extra):  # type: ignore[no-untyped-def]

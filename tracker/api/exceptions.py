@@ -117,7 +117,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # A service's refusal names what is missing (tracker.writing.require_permission).
+        exc = exceptions.PermissionDenied(*exc.args[:1])
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -64,18 +64,23 @@ class _Level:
     def flat_lookups(self) -> list[str]:
         return [lookup for lookup in self.lookups if lookup]
 
-    def converters(self) -> list[Callable[[Any], Any] | None]:
+    def converters(self, context: dict[str, Any]) -> list[Callable[[Any], Any] | None]:
         """Per field, what turns a stored value into its JSON value (None: it already is one).
 
-        Made per request: a datetime's time zone is the request's current one.
+        Made per request: a datetime's time zone is the request's current one, and a related
+        field that hides some ids (``represent_pk``) asks the request's actor.
         """
         return [
-            _converter(field) if lookup else None
+            _converter(field, context) if lookup else None
             for field, lookup in zip(self.fields, self.lookups, strict=True)
         ]
 
 
-def _converter(field: Any) -> Callable[[Any], Any] | None:
+def _converter(field: Any, context: dict[str, Any]) -> Callable[[Any], Any] | None:
+    represent_pk = getattr(field, "represent_pk", None)
+    if isinstance(field, relations.PrimaryKeyRelatedField) and represent_pk is not None:
+        # A related id the reader may not be allowed to see (e.g. missions' VisibleActivityField).
+        return lambda pk: represent_pk(pk, context)
     if isinstance(field, AS_STORED + (relations.RelatedField,)):
         return None  # a related field's look-up already reads its slug or primary key
     if isinstance(field, drf_fields.DateTimeField) and _iso(field, api_settings.DATETIME_FORMAT):
@@ -130,12 +135,14 @@ class _Nested:
         ordering = [o for o in (self.model._meta.ordering or []) if o != relation.field.name]
         self.ordering = [self.parent_attname, *ordering, "pk"]
 
-    def rows_by_parent(self, parent_ids: Sequence[Any]) -> dict[Any, list[dict[str, Any]]]:
+    def rows_by_parent(
+        self, parent_ids: Sequence[Any], context: dict[str, Any]
+    ) -> dict[Any, list[dict[str, Any]]]:
         grouped: dict[Any, list[dict[str, Any]]] = {}
         if not parent_ids:
             return grouped
         names = self.level.names
-        converters = self.level.converters()
+        converters = self.level.converters(context)
         rows = (
             self.model._default_manager.filter(**{f"{self.parent_attname}__in": parent_ids})  # type: ignore[attr-defined]  # a model class
             .order_by(*self.ordering)
@@ -174,12 +181,16 @@ class ValuesReader:
         lookups += [name for name in ("pk", *extra) if name not in lookups]
         return queryset.select_related(None).prefetch_related(None).values(*lookups)
 
-    def represent(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    def represent(
+        self, rows: Iterable[dict[str, Any]], context: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The serializer's dicts of ``rows``; ``context`` is the serializer context it would get."""
+        context = {} if context is None else context
         rows = list(rows)
         ids = [row["pk"] for row in rows]
-        nested = {name: spec.rows_by_parent(ids) for name, spec in self.level.nested.items()}
+        nested = {name: spec.rows_by_parent(ids, context) for name, spec in self.level.nested.items()}
         names = self.level.names
-        converters = self.level.converters()
+        converters = self.level.converters(context)
         lookups = self.level.lookups
         out = []
         for row, pk in zip(rows, ids, strict=True):

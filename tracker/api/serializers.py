@@ -1,19 +1,22 @@
-"""The base serializer every resource uses: model validation, described fields."""
+"""The base serializer every resource uses: input checked field by field, fields described.
+
+Serializers do not write. They check what a request sends (types, choices, that related
+objects exist and are visible to the caller); the viewset hands the validated data to its
+service (``create_record`` / ``update_record`` in tracker/api/viewsets.py), which checks the
+model's own rules once (``tracker.writing.save_record``: constraints and ``clean()``) and
+stores it. A model rule is therefore never re-checked here: its error comes from the service,
+naming the field, as a 400 problem (tracker/api/exceptions.py).
+"""
 
 from typing import Any, cast
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import serializers
 from rest_framework.fields import empty
 
 
 class ApiModelSerializer(serializers.ModelSerializer):
-    """A ModelSerializer that runs the model's full_clean() and describes every field.
-
-    Model clean() and constraints are checked before saving, so their errors name the field
-    (400) instead of surfacing as database errors.
-    """
+    """A ModelSerializer that describes every field and refuses to save by itself."""
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
@@ -30,40 +33,15 @@ class ApiModelSerializer(serializers.ModelSerializer):
                 field.help_text = label[:1].upper() + label[1:] + "."
         return fields
 
-    def full_clean(self, instance: models.Model, exclude: list[str] | None = None) -> None:
-        try:
-            instance.full_clean(exclude=exclude)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(
-                exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-            ) from exc
-
     def create(self, validated_data: dict[str, Any]) -> Any:
-        many = self._pop_many(validated_data)
-        instance = cast(type[models.Model], self.Meta.model)(**validated_data)
-        self.full_clean(instance)
-        instance.save()
-        self._set_many(instance, many)
-        return instance
+        raise NotImplementedError(
+            f"{type(self).__name__} does not write: the viewset's create_record calls the service."
+        )
 
     def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
-        many = self._pop_many(validated_data)
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        self.full_clean(instance)
-        instance.save()
-        self._set_many(instance, many)
-        return instance
-
-    def _pop_many(self, validated_data: dict[str, Any]) -> dict[str, Any]:
-        model = cast(type[models.Model], self.Meta.model)
-        names = [f.name for f in model._meta.many_to_many]
-        return {name: validated_data.pop(name) for name in names if name in validated_data}
-
-    @staticmethod
-    def _set_many(instance: Any, many: dict[str, Any]) -> None:
-        for name, value in many.items():
-            getattr(instance, name).set(value)
+        raise NotImplementedError(
+            f"{type(self).__name__} does not write: the viewset's update_record calls the service."
+        )
 
     def run_validation(self, data: Any = empty) -> Any:
         if data is not empty and data is not None and not isinstance(data, dict):

@@ -2,7 +2,18 @@
 
 It adds, to DRF's ModelViewSet: the visibility rule (missions.visibility) on every read, ETags
 (If-None-Match on reads, If-Match required on updates and deletes), Idempotency-Key on creates,
-history with actor and reason on every write, and JSON problem bodies whatever format was asked.
+and JSON problem bodies whatever format was asked for.
+
+Writes go through services only. A writable viewset declares how it writes, with three
+methods that call its aggregate's service with ``actor=self.actor()`` and
+``reason=self.reason()``::
+
+    def create_record(self, data):            # the serializer's validated data -> the new record
+    def update_record(self, instance, data):  # -> the stored record
+    def delete_record(self, instance):
+
+The base calls them inside one transaction (with the If-Match check and the Idempotency-Key
+on creates) and refuses to write for a viewset that declares none: there is no generic save.
 """
 
 from typing import Any
@@ -18,7 +29,6 @@ from rest_framework.serializers import BaseSerializer
 
 from missions import visibility
 from tracker.actors import Actor
-from tracker.history import change_context
 
 from . import list_cache
 from .etags import check_if_match, etag_of, matches_if_none_match
@@ -74,9 +84,10 @@ class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
         extra = ordering_fields if isinstance(ordering_fields, list | tuple) else ()
         queryset = reader.values(self.filter_queryset(self.get_queryset()), extra)
         page = self.paginate_queryset(queryset)
+        context = dict(self.get_serializer_context())  # one per page: fields may keep look-ups in it
         if page is None:
-            return Response(reader.represent(queryset))
-        return self.get_paginated_response(reader.represent(page))
+            return Response(reader.represent(queryset, context))
+        return self.get_paginated_response(reader.represent(page, context))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         key = None
@@ -104,10 +115,18 @@ class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
         self.request.accepted_media_type = response.get("Content-Type", "application/problem+json")
         return response
 
+    def actor(self) -> Actor:
+        """Who is writing: the request's user, narrowed by its token's scopes."""
+        return Actor.of(self.request)
+
     def reason(self) -> str:
         token = getattr(self.request, "auth", None)
         via = f"token {token.prefix}" if token is not None and hasattr(token, "prefix") else "session"
         return f"API {self.request.method} {self.request.path} ({via})"[:100]
+
+
+class WriteNotDeclared(NotImplementedError):
+    """A viewset was asked to write without declaring the service it writes with."""
 
 
 class ApiCreateMixin(mixins.CreateModelMixin):
@@ -117,8 +136,8 @@ class ApiCreateMixin(mixins.CreateModelMixin):
     def _create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)  # type: ignore[attr-defined]  # GenericAPIView
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic(), change_context(actor=request.user, reason=self.reason()):  # type: ignore[attr-defined]
-            self.perform_create(serializer)  # type: ignore[misc]  # a GenericAPIView at run time
+        with transaction.atomic():
+            self.perform_create(serializer)
         instance = serializer.instance
         fresh = self.get_serializer(self._reload(instance)).data  # type: ignore[attr-defined]
         headers = {"ETag": etag_of(fresh), "Location": f"{request.path.rstrip('/')}/{instance.pk}/"}
@@ -132,6 +151,13 @@ class ApiCreateMixin(mixins.CreateModelMixin):
     def filter_queryset_for_reload(self) -> QuerySet[Any]:
         return type(self).queryset.all()  # type: ignore[attr-defined,union-attr]  # set on every viewset
 
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = self.create_record(dict(serializer.validated_data))
+
+    def create_record(self, data: dict[str, Any]) -> Model:
+        """Create the record from the validated ``data`` through the aggregate's service."""
+        raise WriteNotDeclared(f"{type(self).__name__} declares no create_record: it cannot create.")
+
 
 class ApiWriteMixin(ApiCreateMixin):
     """Updates and deletes need If-Match with the current ETag (428 without, 412 when stale)."""
@@ -143,8 +169,7 @@ class ApiWriteMixin(ApiCreateMixin):
             check_if_match(request, etag_of(self.get_serializer(instance).data))  # type: ignore[attr-defined]
             serializer = self.get_serializer(instance, data=request.data, partial=partial)  # type: ignore[attr-defined]
             serializer.is_valid(raise_exception=True)
-            with change_context(actor=request.user, reason=self.reason()):  # type: ignore[attr-defined]
-                self.perform_update(serializer)
+            self.perform_update(serializer)
         fresh = self.get_serializer(self._reload(serializer.instance)).data  # type: ignore[attr-defined]
         return Response(fresh, headers={"ETag": etag_of(fresh)})
 
@@ -156,15 +181,22 @@ class ApiWriteMixin(ApiCreateMixin):
         with transaction.atomic():
             instance = self._locked_object()
             check_if_match(request, etag_of(self.get_serializer(instance).data))  # type: ignore[attr-defined]
-            with change_context(actor=request.user, reason=self.reason()):  # type: ignore[attr-defined]
-                self.perform_destroy(instance)
+            self.perform_destroy(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
-        serializer.save()
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = self.update_record(serializer.instance, dict(serializer.validated_data))
 
     def perform_destroy(self, instance: Model) -> None:
-        instance.delete()
+        self.delete_record(instance)
+
+    def update_record(self, instance: Any, data: dict[str, Any]) -> Model:
+        """Change ``instance`` to the validated ``data`` (a PATCH's fields only) through the service."""
+        raise WriteNotDeclared(f"{type(self).__name__} declares no update_record: it cannot update.")
+
+    def delete_record(self, instance: Any) -> None:
+        """Delete ``instance`` through the aggregate's service."""
+        raise WriteNotDeclared(f"{type(self).__name__} declares no delete_record: it cannot delete.")
 
     def _locked_object(self) -> Model:
         """The object, after locking its row so the If-Match comparison and the write are one step."""
