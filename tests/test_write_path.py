@@ -57,8 +57,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("tracker/api/list_cache.py", "prune"): "old rows of the list cache's change counter",
     ("tracker/backup.py", "import_data"): "restores a backup: deserialised rows saved as they were "
     "(loaddata's way), their history rows included",
-    ("tracker/security.py", "LockoutModelBackend.authenticate"): "login-failure counters of the "
-    "lockout, bookkeeping of the sign-in itself",
+    ("tracker/security.py", "LoginAttemptHandler.count_attempt"): "django-axes' failure counters, "
+    "counted atomically before the password is checked: bookkeeping of the sign-in, not a record",
+    ("tracker/security.py", "prune_login_records"): "pruning django-axes' sign-in log (a beat job)",
+    ("tracker/security.py", "prune_expired_attempts"): "pruning django-axes' expired counters",
 }
 
 NOT_MODELS = frozenset(
