@@ -2,9 +2,16 @@
 
 ``compute(definition, period=..., as_of=..., scope=...)`` returns the value with its breakdown,
 the number of input records, a fingerprint of those inputs and the coverage of the data they
-come from. Every formula aggregates in SQL: its queries group by country, kind, region, year or
-donor (bounded by the reference data, never by the number of activities), so the number of
-queries is constant and nothing is loaded row by row. Nothing here reads the clock.
+come from. The scope carries the audience: for ``open`` every formula that reads activities
+(directly, through their countries or participations, or through the deposits that followed
+assistance) leaves confidential activities out. Tools are not linked to activities and
+legislation events are reference data every reader sees (only their link to a hidden activity
+is masked, ``missions.visibility.shown_id``), so both count the same for both audiences: an
+indicator agrees with the list its reader is shown.
+
+Every formula aggregates in SQL: its queries group by country, kind, region, year or donor
+(bounded by the reference data, never by the number of activities), so the number of queries
+is constant and nothing is loaded row by row. Nothing here reads the clock.
 
 The fingerprint hashes SQL aggregates of the inputs: their count, the sum of their ids, the
 latest ``updated_at`` and the latest history id of their rows. Any insert, delete or audited
@@ -26,20 +33,17 @@ from django.db.models.functions import Coalesce
 from missions.choices import (
     DIRECT_ASSISTANCE_KINDS,
     ActivityKind,
-    ActivityStatus,
     CountryRole,
     InstrumentGroup,
     LegislationKind,
     ToolStatus,
 )
 from missions.models import (
-    Activity,
     ActivityCountry,
     Country,
     LegislationEvent,
     Participation,
     Ratification,
-    Region,
     Tool,
 )
 from partners.choices import ContributionKind, DonorKind
@@ -47,72 +51,13 @@ from partners.models import Contribution
 
 from .choices import ScopeKind
 from .models import IndicatorDefinition
+from .scope import Scope
 
 NO_REGION = "(no region)"
 ASSISTED_ROLES = (CountryRole.BENEFICIARY, CountryRole.PARTICIPANT)
 
 
 # --- Arguments and result -----------------------------------------------------------------
-@dataclass(frozen=True)
-class Scope:
-    """Global, one region (of any kind) or one country; ``key`` is part of a snapshot's natural key."""
-
-    kind: str = ScopeKind.GLOBAL
-    region_id: int | None = None
-    region_code: str = ""
-    region_kind: str = ""
-    country_id: int | None = None
-    country_iso3: str = ""
-
-    @classmethod
-    def global_(cls) -> "Scope":
-        return cls()
-
-    @classmethod
-    def for_region(cls, region: Region) -> "Scope":
-        return cls(
-            kind=ScopeKind.REGION, region_id=region.pk, region_code=region.code, region_kind=region.kind
-        )
-
-    @classmethod
-    def for_country(cls, country: Country) -> "Scope":
-        return cls(kind=ScopeKind.COUNTRY, country_id=country.pk, country_iso3=country.iso3)
-
-    @property
-    def key(self) -> str:
-        if self.kind == ScopeKind.REGION:
-            return f"region:{self.region_code}"
-        if self.kind == ScopeKind.COUNTRY:
-            return f"country:{self.country_iso3}"
-        return "global"
-
-    def countries(self) -> QuerySet[Country]:
-        """The countries in scope, as a lazy queryset (used as a subquery, never evaluated alone)."""
-        if self.kind == ScopeKind.COUNTRY:
-            return Country.objects.filter(Q(pk=self.country_id))
-        if self.kind == ScopeKind.REGION:
-            region = Region(pk=self.region_id, code=self.region_code, kind=self.region_kind)
-            return Country.objects.in_region(region)
-        return Country.objects.all()
-
-    def country_q(self, path: str) -> Q:
-        """Rows whose country (at ``path``, e.g. "country" or "donor__country") is in scope."""
-        if self.kind == ScopeKind.GLOBAL:
-            return Q()
-        if self.kind == ScopeKind.COUNTRY:
-            return Q(**{path: self.country_id})
-        return Q(**{f"{path}__in": self.countries()})
-
-    def activity_q(self) -> Q:
-        """Activities in scope: hosted by a country in scope, or (for a region) run in that region."""
-        if self.kind == ScopeKind.GLOBAL:
-            return Q()
-        q = self.country_q("host_country")
-        if self.kind == ScopeKind.REGION:
-            q |= Q(region_id=self.region_id)
-        return q
-
-
 @dataclass(frozen=True)
 class When:
     """A period (both ends inclusive) or a reference date, never both."""
@@ -207,11 +152,10 @@ def _countries_in_activities(
     when: When, scope: Scope, *, kinds: Iterable[str] | None, roles: Iterable[str]
 ) -> IndicatorResult:
     start, end = when.period
+    held = scope.audience_activities().held().in_period(start, end)
     rows_qs = ActivityCountry.objects.filter(
         scope.country_q("country"),
-        activity__status=ActivityStatus.HELD,
-        activity__start_date__gte=start,
-        activity__start_date__lte=end,
+        activity__in=held.values("pk"),
         role__in=list(roles),
     )
     if kinds is not None:
@@ -280,9 +224,7 @@ def workshop_countries(when: When, scope: Scope) -> IndicatorResult:
 
 def workshops_held(when: When, scope: Scope) -> IndicatorResult:
     start, end = when.period
-    rows_qs = Activity.objects.filter(
-        scope.activity_q(), kind=ActivityKind.WORKSHOP, status=ActivityStatus.HELD
-    ).in_period(start, end)
+    rows_qs = scope.activities().held().filter(kind=ActivityKind.WORKSHOP).in_period(start, end)
     grouped = list(
         rows_qs.values("region__name", "level")
         .annotate(n=Count("pk"), s=Sum("pk"), v=Max("updated_at"), stated=Sum("stated_country_count"))
@@ -316,7 +258,7 @@ def _officials(when: When, scope: Scope, *, field_name: str) -> IndicatorResult:
         .annotate(total=Sum(field_name.removeprefix("officials_")))
         .values("total")
     )
-    rows_qs = Activity.objects.filter(scope.activity_q(), status=ActivityStatus.HELD).in_period(start, end)
+    rows_qs = scope.activities().held().in_period(start, end)
     grouped = list(
         rows_qs.annotate(
             officials=Coalesce(field_name, Subquery(from_participations, output_field=IntegerField()))
@@ -488,7 +430,9 @@ def ratifications_after_assistance(when: When, scope: Scope) -> IndicatorResult:
     from missions import legal_status
 
     start, end = when.period
-    rows_qs = legal_status.deposits_after_assistance(start=start, end=end).filter(scope.country_q("country"))
+    rows_qs = legal_status.deposits_after_assistance(
+        start=start, end=end, activities=scope.audience_activities()
+    ).filter(scope.country_q("country"))
     grouped = list(
         rows_qs.values(*(f"country__{name}" for name in _COUNTRY_FIELDS), "instrument__group")
         .annotate(n=Count("pk"), s=Sum("pk"))
@@ -676,11 +620,15 @@ def compute(
     as_of: datetime.date | None = None,
     scope: Scope | None = None,
 ) -> IndicatorResult:
-    """The definition's value for a period (flow) or at a reference date (stock), in a scope."""
+    """The definition's value for a period (flow) or at a reference date (stock), in a scope
+    and for the scope's audience (default: the whole office, confidential records included)."""
     formula = formula_for(definition)
     when = when_for(definition, period=period, as_of=as_of)
     scope = scope or Scope.global_()
     result = formula.function(when, scope)
     result.formula_version = formula.version
-    result.fingerprint = _digest(definition.code, formula.version, when.key, scope.key, result.fingerprint)
+    # The open audience's fingerprint differs from the all audience's (the all one is unchanged
+    # since values had no audience, so existing snapshots are not rewritten for nothing).
+    scope_part = f"{scope.key}|{scope.audience}" if scope.is_open else scope.key
+    result.fingerprint = _digest(definition.code, formula.version, when.key, scope_part, result.fingerprint)
     return result

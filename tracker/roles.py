@@ -2,7 +2,8 @@
 
 - Officer: adds, changes, deletes and views the work (missions, partners, reports); the
   object-level rules (missions.access) limit writes to the regions of their OfficerAssignment
-  rows. They cannot assign themselves regions.
+  rows. They cannot assign themselves regions, nor create, change or delete indicator
+  definitions, nor add extra addresses to report schedules (administrators do).
 - Manager: views everything of their scope (their regions, or every region when also given
   tracker.access_all_regions) and may be a report recipient.
 - Auditor: views everything of every region, including the history of every record and the
@@ -36,6 +37,18 @@ _ASSIGNMENT_WRITES = Q(
     codename__in=["add_officerassignment", "change_officerassignment", "delete_officerassignment"],
 )
 
+# Indicator definitions (each tied to a formula in the code) and extra report addresses are
+# decided by administrators; officers and integrations read the definitions.
+_REPORTS_ADMINISTRATION = Q(
+    content_type__app_label="reports",
+    codename__in=[
+        "add_indicatordefinition",
+        "change_indicatordefinition",
+        "delete_indicatordefinition",
+        "add_external_recipients",
+    ],
+)
+
 
 def _work() -> QuerySet[Permission]:
     return Permission.objects.filter(content_type__app_label__in=WORK_APPS)
@@ -48,7 +61,7 @@ def _tracker(*codenames: str) -> QuerySet[Permission]:
 def role_permissions(role: str) -> QuerySet[Permission]:
     """The exact permissions of ``role``."""
     if role == OFFICER:
-        return _work().exclude(_ASSIGNMENT_WRITES)
+        return _work().exclude(_ASSIGNMENT_WRITES).exclude(_REPORTS_ADMINISTRATION)
     if role == MANAGER:
         return _work().filter(codename__startswith="view_")
     if role == AUDITOR:
@@ -59,7 +72,7 @@ def role_permissions(role: str) -> QuerySet[Permission]:
     if role == ADMINISTRATOR:
         return Permission.objects.all()
     if role == INTEGRATION:
-        return _work().exclude(_ASSIGNMENT_WRITES)
+        return _work().exclude(_ASSIGNMENT_WRITES).exclude(_REPORTS_ADMINISTRATION)
     raise ValueError(f"Unknown role {role!r}; the roles are {', '.join(ROLES)}.")
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from rest_framework import serializers
 
 from missions.api.serializers import country_field, region_field
+from tracker.actors import Actor
 from tracker.api.serializers import ApiModelSerializer
 
 from ..choices import ReportFormat
@@ -14,6 +15,15 @@ from ..models import IndicatorDefinition, IndicatorValue, PublishedFigure, Repor
 
 
 class IndicatorDefinitionSerializer(ApiModelSerializer):
+    formula_version = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Version of its formula in the code (read-only)."
+    )
+    takes_reference_date = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Computed at a reference date (stock), not over a period (flow); from the code.",
+    )
+
     class Meta:
         model = IndicatorDefinition
         fields = [
@@ -59,6 +69,7 @@ class IndicatorValueSerializer(ApiModelSerializer):
             "scope_country",
             "scope_key",
             "when_key",
+            "audience",
             "value",
             "breakdown",
             "input_count",
@@ -128,11 +139,12 @@ class ReportScheduleSerializer(ApiModelSerializer):
             "scope_region",
             "scope_country",
             "formats",
+            "audience",
             "is_active",
             "next_run_at",
             "last_run_at",
         ]
-        read_only_fields = ["last_run_at"]
+        read_only_fields = ["last_run_at", "audience"]
 
     def create(self, validated_data: dict[str, Any]) -> ReportSchedule:
         from ..services.schedules import save_schedule
@@ -141,7 +153,7 @@ class ReportScheduleSerializer(ApiModelSerializer):
         schedule = ReportSchedule(**validated_data)
         with transaction.atomic():
             schedule = save_schedule(
-                actor=self.context["request"].user,
+                actor=Actor.of(self.context["request"]),
                 schedule=schedule,
                 reason=self.context.get("reason", "API"),
             )
@@ -154,7 +166,7 @@ class ReportScheduleSerializer(ApiModelSerializer):
         recipients = validated_data.pop("recipients", None)
         with transaction.atomic():
             schedule = change_schedule(
-                actor=self.context["request"].user,
+                actor=Actor.of(self.context["request"]),
                 schedule=instance,
                 changes=validated_data,
                 reason=self.context.get("reason", "API"),
@@ -212,6 +224,7 @@ class ReportSerializer(ApiModelSerializer):
             "scope_region",
             "scope_country",
             "formats",
+            "audience",
             "status",
             "error",
             "attempts",

@@ -2,13 +2,16 @@
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
+from missions import visibility
+from tracker.actors import Actor
 from tracker.api.exceptions import Conflict
 from tracker.api.idempotency import idempotent
 from tracker.api.permissions import ChangePermission, TokenScope
@@ -16,7 +19,8 @@ from tracker.api.viewsets import ApiModelViewSet, ApiReadOnlyViewSet
 
 from .. import filtersets
 from ..models import IndicatorDefinition, IndicatorValue, PublishedFigure, Report, ReportFile, ReportSchedule
-from ..services.schedules import regenerate, visible_scoped
+from ..services import definitions
+from ..services.schedules import delete_schedule, regenerate
 from . import serializers
 
 
@@ -30,6 +34,23 @@ class IndicatorDefinitionViewSet(ApiModelViewSet):
     ordering_fields = ["id", "code", "display_order"]
     ordering = ["id"]
 
+    # Writes go through reports.services.definitions (administrators only; a known formula).
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        serializer.instance = definitions.create_definition(
+            actor=Actor.of(self.request), reason=self.reason(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        serializer.instance = definitions.update_definition(
+            actor=Actor.of(self.request),
+            reason=self.reason(),
+            definition=serializer.instance,
+            changes=dict(serializer.validated_data),
+        )
+
+    def perform_destroy(self, instance: Model) -> None:
+        definitions.delete_definition(actor=Actor.of(self.request), reason=self.reason(), definition=instance)  # type: ignore[arg-type]  # an IndicatorDefinition
+
 
 class IndicatorValueViewSet(ApiReadOnlyViewSet):
     """Computed indicator values per period or reference date and scope (read-only: computed)."""
@@ -40,6 +61,11 @@ class IndicatorValueViewSet(ApiReadOnlyViewSet):
     search_fields = ["indicator__code", "scope_key"]
     ordering_fields = ["id", "computed_at", "period_start", "reference_date"]
     ordering = ["id"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        # The values of the caller's audience only: without confidential records unless the
+        # token has the confidential scope (and its user the permission).
+        return visibility.visible(Actor.of(self.request), super().get_queryset())
 
 
 class PublishedFigureViewSet(ApiReadOnlyViewSet):
@@ -70,10 +96,15 @@ class ReportScheduleViewSet(ApiModelViewSet):
     ordering = ["id"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return visible_scoped(self.request.user, super().get_queryset())
+        return visibility.visible(Actor.of(self.request), super().get_queryset())
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "reason": self.reason()}
+
+    # perform_create / perform_update: the serializer's create() and update() call
+    # reports.services.schedules (save_schedule, change_schedule) with the request's actor.
+    def perform_destroy(self, instance: Model) -> None:
+        delete_schedule(actor=Actor.of(self.request), schedule=instance, reason=self.reason())  # type: ignore[arg-type]  # a ReportSchedule
 
 
 class ReportViewSet(ApiReadOnlyViewSet):
@@ -89,7 +120,7 @@ class ReportViewSet(ApiReadOnlyViewSet):
     ordering = ["id"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return visible_scoped(self.request.user, super().get_queryset())
+        return visibility.visible(Actor.of(self.request), super().get_queryset())
 
     @extend_schema(
         request=None,
@@ -110,7 +141,7 @@ class ReportViewSet(ApiReadOnlyViewSet):
 
     def _regenerate(self) -> Response:
         report = self.get_object()
-        if not regenerate(report=report):
+        if not regenerate(report=report, actor=Actor.of(self.request), reason=self.reason()):
             raise Conflict(f"The report is {report.status}; it can be regenerated once it is done or failed.")
         report.refresh_from_db()
         return Response(self.get_serializer(report).data, status=status.HTTP_202_ACCEPTED)

@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from tracker.celery import app as celery_app
 
-from ...choices import ReportFormat, RunStatus, ScopeKind
-from ...indicators import Scope
+from ...choices import ReportFormat, RunStatus
 from ...models import IndicatorValue, Report, ReportFile
-from ..snapshots import refresh
+from ...scope import Scope
+from ..recompute import record_failures
+from ..snapshots import refresh_outcome
 from .content import ReportContent, assemble
 from .html import render_html
 from .pdf import render_pdf
@@ -44,24 +45,24 @@ DELIVER_TASK = "reports.tasks.deliver_report_task"
 
 
 def indicator_snapshots(report: Report) -> list[IndicatorValue]:
-    """Refresh and return the indicator snapshots of the report's period and scope.
+    """Refresh and return the indicator snapshots of the report's period, scope and audience.
 
-    Uses the indicators helper's ``reports.services.snapshots.refresh`` (paras 29-32 figures).
+    A definition that fails to compute is recorded as a failed run of that indicator
+    (``recompute.record_failures``) and simply has no snapshot here: the report still renders,
+    and says which figure is missing (``content.indicators_section``).
     """
-    if report.scope_kind == ScopeKind.REGION and report.scope_region is not None:
-        scope = Scope.for_region(report.scope_region)
-    elif report.scope_kind == ScopeKind.COUNTRY and report.scope_country is not None:
-        scope = Scope.for_country(report.scope_country)
-    else:
-        scope = Scope.global_()
-    values = refresh(
+    scope = Scope.of(report)
+    outcome = refresh_outcome(
         periods=[(report.period_start, report.period_end)],
         reference_dates=[report.period_end + datetime.timedelta(days=1)],
         scope=scope,
+        audiences=[scope.audience],
         actor=None,
+        reason=f"report {report.pk}",
     )
+    record_failures(outcome, scope_key=scope.key, requested_by=None)
     return list(
-        IndicatorValue.objects.filter(pk__in=[v.pk for v in values])
+        IndicatorValue.objects.filter(pk__in=[v.pk for v in outcome.values])
         .select_related("indicator")
         .prefetch_related("indicator__targets")
         .order_by("indicator__display_order", "indicator__code", "reference_date", "period_start")

@@ -12,22 +12,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from missions import legal_status
-from missions.choices import (
-    DIRECT_ASSISTANCE_KINDS,
-    ActivityKind,
-    ActivityStatus,
-    CountryRole,
-    DatePrecision,
-)
-from missions.models import Activity, ActivityCountry, Country, Ratification, Region
+from missions.choices import DIRECT_ASSISTANCE_KINDS, ActivityKind, CountryRole
+from missions.models import Activity, ActivityCountry, Country, Ratification
 from partners.choices import ContributionKind, OrganisationRole
 from partners.models import ActivityOrganisation, Contribution, Partnership
 
 from ...choices import ScopeKind
 from ...models import IndicatorValue, Report
+from ...scope import Scope
 
 # Kinds shown in the workshops and trainings table (para 21 and the training courses).
 EVENT_KINDS = (ActivityKind.WORKSHOP, ActivityKind.TRAINING_COURSE, ActivityKind.MINISTERIAL_MEETING)
@@ -85,59 +80,9 @@ class ReportContent:
 
 
 # --- Scope and period ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Scope:
-    kind: str
-    region: Region | None = None
-    country: Country | None = None
-
-    @property
-    def label(self) -> str:
-        if self.kind == ScopeKind.REGION and self.region is not None:
-            return f"Region: {self.region.name}"
-        if self.kind == ScopeKind.COUNTRY and self.country is not None:
-            return f"Country: {self.country.name_en}"
-        return "Global"
-
-    @property
-    def is_global(self) -> bool:
-        return self.kind == ScopeKind.GLOBAL
-
-    def countries(self) -> QuerySet[Country]:
-        if self.kind == ScopeKind.COUNTRY and self.country is not None:
-            return Country.objects.filter(pk=self.country.pk)
-        if self.kind == ScopeKind.REGION and self.region is not None:
-            in_region = getattr(Country.objects, "in_region", None)
-            if in_region is not None:  # the legal-status helper's CountryQuerySet method
-                result: QuerySet[Country] = in_region(self.region)
-                return result
-            r = self.region
-            return Country.objects.filter(
-                Q(field_region=r) | Q(m49_region=r) | Q(m49_subregion=r) | Q(m49_subregion__parent=r)
-            )
-        return Country.objects.all()
-
-    def activities(self) -> QuerySet[Activity]:
-        """Activities of the scope: of its region, or with one of its countries taking part."""
-        qs = Activity.objects.all()
-        if self.is_global:
-            return qs
-        in_scope = ActivityCountry.objects.filter(
-            activity=OuterRef("pk"), country__in=self.countries().values("pk")
-        )
-        condition = Q(Exists(in_scope))
-        if self.kind == ScopeKind.REGION:
-            condition |= Q(region=self.region)
-        return qs.filter(condition)
-
-    def country_filter(self, prefix: str = "country") -> Q:
-        if self.is_global:
-            return Q()
-        return Q(**{f"{prefix}__in": self.countries().values("pk")})
-
-
 def scope_of(report: Report) -> Scope:
-    return Scope(kind=report.scope_kind, region=report.scope_region, country=report.scope_country)
+    """The report's scope and audience (the one ``Scope`` of the indicators)."""
+    return Scope.of(report)
 
 
 def previous_period(start: datetime.date, end: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -153,38 +98,11 @@ def previous_period(start: datetime.date, end: datetime.date) -> tuple[datetime.
     return prev_end - length, prev_end
 
 
-def _covers(start: datetime.date, end: datetime.date, first: datetime.date, last: datetime.date) -> bool:
-    return start <= first and last <= end
-
-
 def activities_in_period(scope: Scope, start: datetime.date, end: datetime.date) -> QuerySet[Activity]:
-    """Held activities that started in the period, counting one known only by its month or
-    year only when the period covers that whole month or year (so a quarter never claims
-    work the records date only to "2006")."""
-    qs = scope.activities().filter(status=ActivityStatus.HELD, start_date__gte=start, start_date__lte=end)
-    whole_years = [y for y in range(start.year, end.year + 1) if _covers(start, end, *_year(y))]
-    whole_months = [
-        (y, m)
-        for y in range(start.year, end.year + 1)
-        for m in range(1, 13)
-        if _covers(start, end, *_month(y, m))
-    ]
-    month_q = Q()
-    for y, m in whole_months:
-        month_q |= Q(start_date__year=y, start_date__month=m)
-    precise = Q(date_precision=DatePrecision.DAY)
-    precise |= Q(date_precision=DatePrecision.MONTH) & month_q if whole_months else Q(pk__in=[])
-    precise |= Q(date_precision=DatePrecision.YEAR, start_date__year__in=whole_years)
-    return qs.filter(precise)
-
-
-def _year(y: int) -> tuple[datetime.date, datetime.date]:
-    return datetime.date(y, 1, 1), datetime.date(y, 12, 31)
-
-
-def _month(y: int, m: int) -> tuple[datetime.date, datetime.date]:
-    nxt = datetime.date(y + m // 12, m % 12 + 1, 1)
-    return datetime.date(y, m, 1), nxt - datetime.timedelta(days=1)
+    """Held activities of the scope and its audience that started in the period (the one date
+    rule, ``ActivityQuerySet.in_period``: one known only by its month or year counts only when
+    the period covers that whole month or year)."""
+    return scope.activities().held().in_period(start, end)
 
 
 # --- Figures -------------------------------------------------------------------------------
@@ -207,7 +125,7 @@ def _period_figures(scope: Scope, start: datetime.date, end: datetime.date) -> d
     totals = events.aggregate(participants=Sum("participant_count"))
     trained = activities.aggregate(trained=Sum("officials_trained"))
     deposits = Ratification.objects.filter(
-        scope.country_filter(), deposit_date__gte=start, deposit_date__lte=end
+        scope.country_q("country"), deposit_date__gte=start, deposit_date__lte=end
     ).exclude(action="")
     return {
         "countries_directly_assisted": countries_directly_assisted(scope, start, end).count(),
@@ -243,7 +161,7 @@ def deposits_per_year(scope: Scope, years: Iterable[int]) -> dict[int, int]:
     years = list(years)
     rows = (
         Ratification.objects.filter(
-            scope.country_filter(),
+            scope.country_q("country"),
             deposit_date__year__gte=years[0],
             deposit_date__year__lte=years[-1],
         )
@@ -388,7 +306,7 @@ def events_section(scope: Scope, start: datetime.date, end: datetime.date) -> Se
         co_organisers[activity_id].append(acronym or name)
     countries: dict[int, list[str]] = defaultdict(list)
     for activity_id, name in (
-        ActivityCountry.objects.filter(scope.country_filter(), activity__in=ids)
+        ActivityCountry.objects.filter(scope.country_q("country"), activity__in=ids)
         .exclude(role=CountryRole.HOST)
         .order_by("country__name_en")
         .values_list("activity_id", "country__name_en")
@@ -613,8 +531,10 @@ def funding_section(
     years = list(range(start.year, end.year + 1))
     contributions = Contribution.objects.filter(year__in=years)
     if not scope.is_global:
-        region = scope.region if scope.kind == ScopeKind.REGION else None
-        contributions = contributions.filter(earmark_region=region) if region else contributions.none()
+        region_id = scope.region_id if scope.kind == ScopeKind.REGION else None
+        contributions = (
+            contributions.filter(earmark_region_id=region_id) if region_id else contributions.none()
+        )
     by_kind = dict(contributions.values_list("kind").annotate(total=Sum("amount")))
     kind_rows = [[label, by_kind.get(value) or Decimal("0")] for value, label in ContributionKind.choices]
     tables = [
