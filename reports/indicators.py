@@ -55,6 +55,8 @@ from .scope import Scope
 
 NO_REGION = "(no region)"
 ASSISTED_ROLES = (CountryRole.BENEFICIARY, CountryRole.PARTICIPANT)
+# The workshops, meetings and training courses of the reports (para 21 and the training courses).
+EVENT_KINDS = (ActivityKind.WORKSHOP, ActivityKind.TRAINING_COURSE, ActivityKind.MINISTERIAL_MEETING)
 
 
 # --- Arguments and result -----------------------------------------------------------------
@@ -247,6 +249,52 @@ def workshops_held(when: When, scope: Scope) -> IndicatorResult:
         fingerprint=_digest(count, id_sum, latest),
         coverage="Workshops recorded as held.",
     )
+
+
+def _held_activities(when: When, scope: Scope, *, kinds: Iterable[str] | None) -> IndicatorResult:
+    start, end = when.period
+    rows_qs = scope.activities().held().in_period(start, end)
+    if kinds is not None:
+        rows_qs = rows_qs.filter(kind__in=list(kinds))
+    grouped = list(
+        rows_qs.values("kind", "region__name")
+        .annotate(
+            n=Count("pk"),
+            s=Sum("pk"),
+            v=Max("updated_at"),
+            participants=Sum("participant_count"),
+            stated=Count("participant_count"),
+        )
+        .order_by()
+    )
+    count, id_sum, latest = _fold(grouped)
+    per_kind: dict[str, int] = defaultdict(int)
+    per_region: dict[str, int] = defaultdict(int)
+    for row in grouped:
+        per_kind[row["kind"]] += row["n"]
+        per_region[_region_name(row, "region__name")] += row["n"]
+    stated = sum(row["stated"] for row in grouped)
+    return IndicatorResult(
+        value=Decimal(count),
+        breakdown={
+            "per_kind": dict(sorted(per_kind.items())),
+            "per_region": dict(sorted(per_region.items())),
+            # None, not 0, when no activity states its participants: nothing is invented.
+            "participants": sum(row["participants"] or 0 for row in grouped) if stated else None,
+            "participants_stated_by": stated,
+        },
+        input_count=count,
+        fingerprint=_digest(count, id_sum, latest),
+        coverage="Activities recorded as held.",
+    )
+
+
+def activities_held(when: When, scope: Scope) -> IndicatorResult:
+    return _held_activities(when, scope, kinds=None)
+
+
+def events_held(when: When, scope: Scope) -> IndicatorResult:
+    return _held_activities(when, scope, kinds=EVENT_KINDS)
 
 
 def _officials(when: When, scope: Scope, *, field_name: str) -> IndicatorResult:
@@ -472,6 +520,43 @@ def ratifications_after_assistance(when: When, scope: Scope) -> IndicatorResult:
     )
 
 
+def deposits(when: When, scope: Scope) -> IndicatorResult:
+    start, end = when.period
+    rows_qs = Ratification.objects.filter(
+        scope.country_q("country"), deposit_date__gte=start, deposit_date__lte=end
+    ).exclude(action="")
+    grouped = list(
+        rows_qs.values("deposit_date__year", "instrument__group")
+        .annotate(n=Count("pk"), s=Sum("pk"))
+        .order_by()
+    )
+    count, id_sum, _ = _fold(grouped)
+    history = _latest_history_id(Ratification, rows_qs)
+    per_year: dict[str, int] = defaultdict(int)
+    per_group: dict[str, int] = defaultdict(int)
+    for row in grouped:
+        per_year[str(row["deposit_date__year"])] += row["n"]
+        per_group[row["instrument__group"]] += row["n"]
+    cover = legal_status_coverage(end)
+    return IndicatorResult(
+        value=Decimal(count),
+        breakdown={
+            "per_year": dict(sorted(per_year.items())),
+            "per_instrument_group": dict(sorted(per_group.items())),
+        },
+        input_count=count,
+        fingerprint=_digest(count, id_sum, history, cover.text),
+        coverage=cover.text,
+        is_complete=cover.complete,
+    )
+
+
+def legal_status_coverage(as_of: datetime.date) -> Any:
+    from missions import legal_status
+
+    return legal_status.coverage(as_of=as_of)
+
+
 _TOTAL_KINDS = Q(
     kind__in=(ContributionKind.PLEDGE, ContributionKind.COMMITMENT, ContributionKind.PAID_OR_PLEDGED)
 ) | Q(kind=ContributionKind.PAYMENT, pledge__isnull=True)
@@ -565,6 +650,9 @@ FORMULAS: dict[str, Formula] = {
     "IND-COUNTRIES-DIRECT": Formula(countries_directly_assisted, 1, False),
     "IND-WORKSHOPS-HELD": Formula(workshops_held, 1, False),
     "IND-WORKSHOP-COUNTRIES": Formula(workshop_countries, 1, False),
+    "IND-ACTIVITIES-HELD": Formula(activities_held, 1, False),
+    "IND-EVENTS-HELD": Formula(events_held, 1, False),
+    "IND-DEPOSITS": Formula(deposits, 1, False),
     "IND-RATIF-AFTER-ASSIST": Formula(ratifications_after_assistance, 1, False),
     "IND-RATIF-ALL-12": Formula(countries_with_all_12, 1, True),
     "IND-RATIF-SIX-OR-FEWER": Formula(countries_with_six_or_fewer, 1, True),

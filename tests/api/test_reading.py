@@ -299,7 +299,9 @@ def _make_rows(n: int) -> None:
         ContributionFactory.create(donor=donor, earmark_region=region, earmark_activity=activity)
         RegularBudgetAllocationFactory.create(year=2050 + i)
         indicator = IndicatorDefinitionFactory.create()
-        IndicatorValueFactory.create(indicator=indicator, scope_country=country, scope_key=f"country:{i}")
+        IndicatorValueFactory.create(  # open: the read token has no confidential scope
+            indicator=indicator, scope_country=country, scope_key=f"country:{i}", audience="open"
+        )
         ReportScheduleFactory.create(scope_country=country)
         report = ReportFactory.create(scope_region=region)
         ReportFile.objects.create(

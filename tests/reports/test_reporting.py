@@ -13,6 +13,7 @@ from reports.choices import RunStatus, ScopeKind
 from reports.models import Report
 from reports.services import reporting
 from reports.services.reporting.content import assemble, previous_period
+from reports.services.published_figures import load_published_figures
 from reports.services.reporting.pdf import markup
 from tests.factories import ReportFactory, ReportScheduleFactory
 
@@ -29,6 +30,7 @@ def media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def world() -> World:
+    load_published_figures()  # the indicator definitions: every figure is read from their snapshots
     return build_world()
 
 
@@ -103,7 +105,7 @@ def test_a_quarter_leaves_out_what_is_known_only_by_its_year(world: World) -> No
 
 def test_regional_report_holds_no_other_regions_data(world: World) -> None:
     report = _report(scope_kind=ScopeKind.REGION, scope_region=world.region_a)
-    content, files = reporting.render_all(report, [])
+    content, files = reporting.render_all(report)
 
     assert content.figures["countries_directly_assisted"] == 2
     assert content.figures["deposits"] == 0
@@ -128,7 +130,7 @@ def test_regional_report_holds_no_other_regions_data(world: World) -> None:
 
 
 def test_xlsx_has_one_sheet_per_section_typed_cells_frozen_headers_and_widths(world: World) -> None:
-    _content, files = reporting.render_all(_report(formats=["xlsx"]), [])
+    _content, files = reporting.render_all(_report(formats=["xlsx"]))
     workbook = load_workbook(io.BytesIO(files["xlsx"]))
 
     assert workbook.sheetnames == [
@@ -154,7 +156,7 @@ def test_xlsx_has_one_sheet_per_section_typed_cells_frozen_headers_and_widths(wo
 
 
 def test_pdf_embeds_fonts_and_renders_chinese_and_arabic_names(world: World) -> None:
-    _content, files = reporting.render_all(_report(formats=["pdf"]), [])
+    _content, files = reporting.render_all(_report(formats=["pdf"]))
     reader = PdfReader(io.BytesIO(files["pdf"]))
     text = "".join(page.extract_text() for page in reader.pages)
     fonts = {}

@@ -6,7 +6,6 @@ error) and re-raised; the schedule is untouched and the dispatcher retries a bou
 of times (reports.services.schedules.MAX_ATTEMPTS).
 """
 
-import datetime
 import hashlib
 import logging
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from ...models import IndicatorValue, Report, ReportFile
 from ...scope import Scope
 from ..recompute import record_failures
 from ..snapshots import refresh_outcome
-from .content import ReportContent, assemble
+from .content import ReportContent, assemble, periods_and_dates
 from .html import render_html
 from .pdf import render_pdf
 from .xlsx import render_xlsx
@@ -45,16 +44,18 @@ DELIVER_TASK = "reports.tasks.deliver_report_task"
 
 
 def indicator_snapshots(report: Report) -> list[IndicatorValue]:
-    """Refresh and return the indicator snapshots of the report's period, scope and audience.
+    """Refresh and return the indicator snapshots the report prints (its period and the previous
+    one, the trend's years and dates: ``content.periods_and_dates``), for its scope and audience.
 
     A definition that fails to compute is recorded as a failed run of that indicator
     (``recompute.record_failures``) and simply has no snapshot here: the report still renders,
     and says which figure is missing (``content.indicators_section``).
     """
     scope = Scope.of(report)
+    periods, dates = periods_and_dates(report.period_start, report.period_end)
     outcome = refresh_outcome(
-        periods=[(report.period_start, report.period_end)],
-        reference_dates=[report.period_end + datetime.timedelta(days=1)],
+        periods=periods,
+        reference_dates=dates,
         scope=scope,
         audiences=[scope.audience],
         actor=None,
@@ -84,7 +85,9 @@ def _store(report: Report, fmt: str, data: bytes) -> ReportFile:
     return record
 
 
-def render_all(report: Report, snapshots: list[IndicatorValue]) -> tuple[ReportContent, dict[str, bytes]]:
+def render_all(
+    report: Report, snapshots: list[IndicatorValue] | None = None
+) -> tuple[ReportContent, dict[str, bytes]]:
     content = assemble(report, snapshots=snapshots)
     return content, {fmt: RENDERERS[fmt](content) for fmt in report.formats}
 
