@@ -67,7 +67,7 @@ def test_compute_all_for_a_period_and_a_date(sent) -> None:  # type: ignore[no-u
 
     compute_all_indicators_task(run_id=run.pk)
 
-    assert IndicatorValue.objects.count() == 2 * 16  # both audiences
+    assert IndicatorValue.objects.count() == 2 * 19  # both audiences
     assert set(IndicatorValue.objects.values_list("when_key", flat=True)) == {
         "2006-01-01..2006-12-31",
         "2007-01-01",
@@ -82,7 +82,7 @@ def test_nightly_refresh_computes_the_standard_set_and_again_writes_nothing() ->
     second = ComputationRun.objects.exclude(pk=first.pk).get()
     years = first.requested_at.year - 2003 + 1
     # each year, since 2003, and the published figures' 2003-2006 and "to the end of 2006"
-    assert first.values_written == 2 * (14 * (years + 1 + 2) + 2 * (years + 1))  # both audiences
+    assert first.values_written == 2 * (17 * (years + 1 + 2) + 2 * (years + 1))  # both audiences
     assert (second.status, second.values_written) == (RunStatus.DONE, 0)
 
 

@@ -28,7 +28,7 @@ from partners.models import ActivityOrganisation, Contribution, Partnership
 
 from ...choices import ScopeKind
 from ...indicators import EVENT_KINDS, NO_REGION
-from ...models import IndicatorValue, Report
+from ...models import IndicatorDefinition, IndicatorValue, Report
 from ...scope import Scope
 
 # The impact indicators start from the Global Project's launch (para 30: January 2003).
@@ -424,6 +424,10 @@ def indicators_section(
     caveat = f"Status data: {coverage_text(as_of)}."
     own_keys = {f"{start.isoformat()}..{end.isoformat()}", as_of.isoformat()}
     listed = [v for v in snapshots.values if v.when_key in own_keys]
+    shown = {v.indicator.code for v in listed}
+    for code in IndicatorDefinition.objects.filter(is_active=True).values_list("code", flat=True):
+        if code not in shown and code not in snapshots.missing:
+            snapshots.missing.append(code)  # its computation failed: said, not silently left out
     rows: list[list[Any]] = []
     for value in listed:
         definition = value.indicator
