@@ -121,11 +121,29 @@ class IndicatorDefinitionAdmin(SimpleHistoryAdmin):
             self.delete_model(request, definition)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """The targets inline, through the service (the published figures inline is read-only).
+
+        Fills the lists Django's change message reads (new, changed and deleted objects)."""
         actor = Actor.of(request)
-        for target in formset.save(commit=False):
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            target = inline_form.instance
+            if formset.can_delete and inline_form.cleaned_data.get("DELETE"):
+                if target.pk is not None:
+                    definitions.delete_target(
+                        actor=actor, reason="target deleted in the admin", target=target
+                    )
+                    formset.deleted_objects.append(target)
+                continue
+            if not inline_form.has_changed():
+                continue
+            added = target.pk is None
+            setattr(target, formset.fk.name, formset.instance)  # the definition, saved just before
             definitions.save_target(actor=actor, reason="target set in the admin", target=target)
-        for target in formset.deleted_objects:
-            definitions.delete_target(actor=actor, reason="target deleted in the admin", target=target)
+            if added:
+                formset.new_objects.append(target)
+            else:
+                formset.changed_objects.append((target, inline_form.changed_data))
 
     @admin.display(description="2006 (global)")
     def value_2006(self, obj: Any) -> Any:

@@ -189,3 +189,39 @@ def test_the_savepoint_leaves_no_partial_snapshot_of_the_failing_definition(
     assert not IndicatorValue.objects.filter(indicator=half).exists()
     assert IndicatorValue.objects.filter(indicator__code="IND-WORKSHOPS-HELD").count() == 2
     assert indicators.FORMULAS is FORMULAS
+
+
+def test_the_admin_writes_a_definition_and_its_targets_through_the_service(client: Any) -> None:
+    load_published_figures()
+    admin = UserFactory.create(username="administrator", is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    workshops = IndicatorDefinition.objects.get(code="IND-EVENTS-HELD")  # no published figure linked
+
+    response = client.post(
+        f"/admin/reports/indicatordefinition/{workshops.pk}/change/",
+        {
+            "code": workshops.code,
+            "name": "Workshops held",
+            "unit": workshops.unit,
+            "source_paragraph": workshops.source_paragraph,
+            "is_active": "on",
+            "display_order": workshops.display_order,
+            "targets-TOTAL_FORMS": 1,
+            "targets-INITIAL_FORMS": 0,
+            "targets-0-value": "12",
+            "targets-0-target_date": "2008-12-31",
+            "targets-0-notes": "",
+            "published_figures-TOTAL_FORMS": 0,
+            "published_figures-INITIAL_FORMS": 0,
+        },
+    )
+
+    assert response.status_code == 302
+    workshops.refresh_from_db()
+    target = workshops.targets.get()
+    assert (workshops.name, target.value) == ("Workshops held", Decimal(12))
+    assert workshops.history.first().history_change_reason == "changed in the admin"  # type: ignore[attr-defined]  # django-simple-history
+    assert (target.history.first().history_user, target.history.first().history_change_reason) == (  # type: ignore[attr-defined]  # django-simple-history
+        admin,
+        "target set in the admin",
+    )
