@@ -10,11 +10,12 @@ snapshot stores it in its own ``audience`` column.
 """
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from missions.models import Activity, ActivityCountry, Country, Region
+from missions.models.activities import ActivityQuerySet
 from tracker.actors import Audience
 
 from .choices import ScopeKind
@@ -117,19 +118,19 @@ class Scope:
             return Q(**{path: self.country_id})
         return Q(**{f"{path}__in": self.countries()})
 
-    def audience_activities(self) -> QuerySet[Activity]:
+    def audience_activities(self) -> ActivityQuerySet:
         """Every activity the audience may count, in any place (confidential ones only for all)."""
-        queryset = Activity.objects.all()
+        queryset = cast(ActivityQuerySet, Activity.objects.all())
         return queryset.filter(is_confidential=False) if self.is_open else queryset
 
-    def activities(self) -> QuerySet[Activity]:
+    def activities(self) -> ActivityQuerySet:
         """Activities in scope and audience: of the region, hosted by or listing a country in scope."""
         queryset = self.audience_activities()
         if self.is_global:
             return queryset
         countries = self.countries()
         listed = ActivityCountry.objects.filter(activity=OuterRef("pk"), country__in=countries)
-        place = Q(host_country__in=countries) | Exists(listed)
+        place = Q(host_country__in=countries) | Q(Exists(listed))
         if self.kind == ScopeKind.REGION:
             place |= Q(region_id=self.region_id)
         return queryset.filter(place)

@@ -199,7 +199,7 @@ class IndicatorDefinitionAdmin(SimpleHistoryAdmin):
         published_by_key: dict[str, list[dict[str, Any]]] = {}
         figure_rows = []
         for figure in figures:
-            key, how = comparable_when_key(figure, takes_reference_date=definition.takes_reference_date)
+            key, how = comparable_when_key(figure, takes_reference_date=bool(definition.takes_reference_date))
             ours = by_key.get(key) if key else None
             row = {
                 "figure": figure,

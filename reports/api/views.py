@@ -44,7 +44,7 @@ class IndicatorDefinitionViewSet(ApiModelViewSet):
         serializer.instance = definitions.update_definition(
             actor=Actor.of(self.request),
             reason=self.reason(),
-            definition=serializer.instance,
+            definition=serializer.instance,  # type: ignore[arg-type]  # the object being updated
             changes=dict(serializer.validated_data),
         )
 

@@ -272,7 +272,9 @@ def published_periods_and_dates() -> tuple[list[Period], list[datetime.date]]:
     dates: set[datetime.date] = set()
     for figure in PublishedFigure.objects.filter(indicator__isnull=False).select_related("indicator"):
         assert figure.indicator is not None  # noqa: S101 -- filtered above
-        key, _how = comparable_when_key(figure, takes_reference_date=figure.indicator.takes_reference_date)
+        key, _how = comparable_when_key(
+            figure, takes_reference_date=bool(figure.indicator.takes_reference_date)
+        )
         if key is None:
             continue
         if ".." in key:

@@ -61,13 +61,13 @@ def _token_client(name: str, *, confidential: bool, write: bool = False) -> APIC
 
 
 def _values(client: APIClient) -> dict[str, dict[str, Any]]:
-    response = client.get("/api/v1/indicator-values/", {"indicator": ",".join(CODES), "page_size": 100})
+    response = client.get("/api/v1/indicator-values/", {"indicator": ",".join(CODES), "page_size": "100"})
     assert response.status_code == 200, response.content
     return {row["indicator"]: row for row in response.json()["results"]}
 
 
 def _workshops(client: APIClient) -> list[str]:
-    response = client.get("/api/v1/activities/", {"kind": "workshop", "year": 2006, "page_size": 100})
+    response = client.get("/api/v1/activities/", {"kind": "workshop", "year": "2006", "page_size": "100"})
     assert response.status_code == 200, response.content
     return sorted(row["title"] for row in response.json()["results"])
 
