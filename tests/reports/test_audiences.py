@@ -258,3 +258,13 @@ def test_the_delivery_admin_lists_only_the_recipients_of_ones_regions(client: An
     response = client.get("/admin/reports/delivery/")
 
     assert [d.address for d in response.context["cl"].result_list] == ["manager@ours.example"]
+
+
+def test_the_history_of_a_value_of_another_audience_is_not_found(world: dict[str, Any], client: Any) -> None:
+    hidden = IndicatorValue.objects.get(indicator__code="IND-WORKSHOPS-HELD", audience=Audience.ALL)
+    shown = IndicatorValue.objects.get(indicator__code="IND-WORKSHOPS-HELD", audience=Audience.OPEN)
+    client.force_login(_officer_without_confidential_access())
+
+    assert client.get(f"/admin/reports/indicatorvalue/{hidden.pk}/history/").status_code == 404
+    assert client.get(f"/admin/reports/indicatorvalue/{shown.pk}/history/").status_code == 200
+    assert client.get(f"/admin/reports/indicatorvalue/{hidden.pk}/change/").status_code == 302  # not found
