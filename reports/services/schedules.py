@@ -4,7 +4,8 @@ Audience: a schedule records who its reports are for when it is created (``audie
 (confidential records included) only when its creator sees confidential records
 (``Actor.sees_confidential``: a token needs the confidential scope) and none of its addresses
 lies outside the organisation; otherwise open. A later change keeps it, or lowers it to open
-when an outside address is added. Extra addresses are added only by holders of
+when an outside address is added; each report is open too when a recipient may not see
+confidential records (``audience_of``). Extra addresses are added only by holders of
 ``reports.add_external_recipients`` (administrators), and one outside the organisation
 (``ORGANISATION_EMAIL_DOMAINS``) only when its domain is allowed
 (``REPORT_ALLOWED_EXTERNAL_DOMAINS``).
@@ -207,8 +208,15 @@ def check_extra_addresses(actor: Any, schedule: ReportSchedule, *, before: list[
 
 
 def audience_of(schedule: ReportSchedule) -> str:
-    """The audience of the schedule's next report: open as soon as it sends outside."""
-    return Audience.OPEN if sends_outside(schedule) else schedule.audience
+    """The audience of the schedule's next report: its own, but open as soon as it sends outside
+    the organisation or to a recipient who may not see confidential records (a report never
+    shows more than each of its readers may see)."""
+    if schedule.audience == Audience.OPEN or sends_outside(schedule):
+        return Audience.OPEN
+    recipients = schedule.recipients.filter(is_active=True)
+    if any(not Actor.of(user).sees_confidential for user in recipients):
+        return Audience.OPEN
+    return Audience.ALL
 
 
 def recipient_addresses(schedule: ReportSchedule) -> list[str]:

@@ -268,3 +268,16 @@ def test_the_history_of_a_value_of_another_audience_is_not_found(world: dict[str
     assert client.get(f"/admin/reports/indicatorvalue/{hidden.pk}/history/").status_code == 404
     assert client.get(f"/admin/reports/indicatorvalue/{shown.pk}/history/").status_code == 200
     assert client.get(f"/admin/reports/indicatorvalue/{hidden.pk}/change/").status_code == 302  # not found
+
+
+def test_a_recipient_without_confidential_access_gets_an_open_report(world: dict[str, Any]) -> None:
+    admin = UserFactory.create(username="administrator", is_superuser=True)
+    schedule = save_schedule(actor=admin, schedule=_with_extra(""), reason="test")
+    manager = UserFactory.create(username="manager", email="manager@office.example")
+    schedule.recipients.set([admin])
+    inside = dispatch_due(now=datetime.datetime(2007, 1, 1, tzinfo=datetime.UTC))
+    schedule.recipients.add(manager)  # holds no missions.view_confidential_activity
+    outside = dispatch_due(now=datetime.datetime(2008, 1, 1, tzinfo=datetime.UTC))
+
+    assert schedule.audience == Audience.ALL
+    assert ([r.audience for r in inside], [r.audience for r in outside]) == ([Audience.ALL], [Audience.OPEN])
