@@ -5,7 +5,7 @@ import datetime
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
@@ -27,6 +27,8 @@ from tests.factories import (
 )
 from tracker.actors import Actor, Audience
 from tracker.api.authentication import issue_token
+from tracker.models import IntegrationAccount
+from tracker.roles import INTEGRATION, setup_roles
 
 pytestmark = pytest.mark.django_db
 
@@ -281,3 +283,36 @@ def test_a_recipient_without_confidential_access_gets_an_open_report(world: dict
 
     assert schedule.audience == Audience.ALL
     assert ([r.audience for r in inside], [r.audience for r in outside]) == ([Audience.ALL], [Audience.OPEN])
+
+
+def test_an_integration_token_may_not_add_extra_addresses(settings: Any) -> None:
+    settings.ORGANISATION_EMAIL_DOMAINS = ["office.example"]
+    setup_roles()
+    service_user = UserFactory.create(username="svc-integration")
+    service_user.groups.add(Group.objects.get(name=INTEGRATION))
+    account = IntegrationAccount.objects.create(
+        name="integration", user=service_user, scope_read=True, scope_write=True
+    )
+    _token, secret = issue_token(account=account)
+
+    response = client_for(secret).post(
+        "/api/v1/report-schedules/",
+        {
+            "name": "To the outside",
+            "frequency": "yearly",
+            "formats": ["html"],
+            "scope_kind": "global",
+            "extra_addresses": "someone@elsewhere.example",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
+        (
+            "extra_addresses",
+            "You may not add someone@elsewhere.example: extra addresses are added by administrators "
+            "(permission reports.add_external_recipients).",
+        )
+    ]
+    assert not ReportSchedule.objects.exists()
