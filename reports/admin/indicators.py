@@ -163,10 +163,15 @@ class IndicatorDefinitionAdmin(SimpleHistoryAdmin):
         url = reverse("admin:reports_indicatordefinition_values", args=[obj.pk])
         return format_html('<a href="{}">values</a>', url)
 
-    @admin.action(description="Recompute the standard periods and dates of the selected indicators")
+    def has_recompute_permission(self, request: HttpRequest) -> bool:
+        """Officers request computations (they no longer change definitions)."""
+        return bool(request.user.has_perm(RECOMPUTE_PERMISSION))
+
+    @admin.action(
+        description="Recompute the standard periods and dates of the selected indicators",
+        permissions=["recompute"],
+    )
     def recompute_standard(self, request: HttpRequest, queryset: QuerySet[IndicatorDefinition]) -> None:
-        if not request.user.has_perm(RECOMPUTE_PERMISSION):
-            raise PermissionDenied
         runs = [request_computation(indicator=d, actor=request.user) for d in queryset]
         self.message_user(request, f"{len(runs)} computation run(s) requested.", messages.SUCCESS)
 
