@@ -109,16 +109,25 @@ def deposits_in_period(
 
 
 def deposits_after_assistance(
-    *, start: datetime.date, end: datetime.date, instruments: InstrumentsArg = None
+    *,
+    start: datetime.date,
+    end: datetime.date,
+    instruments: InstrumentsArg = None,
+    activities: QuerySet[Any] | None = None,
 ) -> QuerySet[Ratification]:
     """Deposits in the period by countries that had, on or before the deposit date, a held
-    activity in which they were a beneficiary or a participant."""
+    activity in which they were a beneficiary or a participant.
+
+    ``activities`` narrows the assistance that counts (the indicators' open audience passes
+    the non-confidential activities, so a confidential one never shows through a deposit)."""
     assisted = ActivityCountry.objects.filter(
         country=OuterRef("country"),
         role__in=(CountryRole.BENEFICIARY, CountryRole.PARTICIPANT),
         activity__status=ActivityStatus.HELD,
         activity__start_date__lte=OuterRef("deposit_date"),
     )
+    if activities is not None:
+        assisted = assisted.filter(activity__in=activities.values("pk"))
     return deposits_in_period(start=start, end=end, instruments=instruments).filter(Exists(assisted))
 
 

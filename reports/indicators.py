@@ -2,9 +2,16 @@
 
 ``compute(definition, period=..., as_of=..., scope=...)`` returns the value with its breakdown,
 the number of input records, a fingerprint of those inputs and the coverage of the data they
-come from. Every formula aggregates in SQL: its queries group by country, kind, region, year or
-donor (bounded by the reference data, never by the number of activities), so the number of
-queries is constant and nothing is loaded row by row. Nothing here reads the clock.
+come from. The scope carries the audience: for ``open`` every formula that reads activities
+(directly, through their countries or participations, or through the deposits that followed
+assistance) leaves confidential activities out. Tools are not linked to activities and
+legislation events are reference data every reader sees (only their link to a hidden activity
+is masked, ``missions.visibility.shown_id``), so both count the same for both audiences: an
+indicator agrees with the list its reader is shown.
+
+Every formula aggregates in SQL: its queries group by country, kind, region, year or donor
+(bounded by the reference data, never by the number of activities), so the number of queries
+is constant and nothing is loaded row by row. Nothing here reads the clock.
 
 The fingerprint hashes SQL aggregates of the inputs: their count, the sum of their ids, the
 latest ``updated_at`` and the latest history id of their rows. Any insert, delete or audited
@@ -26,20 +33,17 @@ from django.db.models.functions import Coalesce
 from missions.choices import (
     DIRECT_ASSISTANCE_KINDS,
     ActivityKind,
-    ActivityStatus,
     CountryRole,
     InstrumentGroup,
     LegislationKind,
     ToolStatus,
 )
 from missions.models import (
-    Activity,
     ActivityCountry,
     Country,
     LegislationEvent,
     Participation,
     Ratification,
-    Region,
     Tool,
 )
 from partners.choices import ContributionKind, DonorKind
@@ -47,72 +51,15 @@ from partners.models import Contribution
 
 from .choices import ScopeKind
 from .models import IndicatorDefinition
+from .scope import Scope
 
 NO_REGION = "(no region)"
 ASSISTED_ROLES = (CountryRole.BENEFICIARY, CountryRole.PARTICIPANT)
+# The workshops, meetings and training courses of the reports (para 21 and the training courses).
+EVENT_KINDS = (ActivityKind.WORKSHOP, ActivityKind.TRAINING_COURSE, ActivityKind.MINISTERIAL_MEETING)
 
 
 # --- Arguments and result -----------------------------------------------------------------
-@dataclass(frozen=True)
-class Scope:
-    """Global, one region (of any kind) or one country; ``key`` is part of a snapshot's natural key."""
-
-    kind: str = ScopeKind.GLOBAL
-    region_id: int | None = None
-    region_code: str = ""
-    region_kind: str = ""
-    country_id: int | None = None
-    country_iso3: str = ""
-
-    @classmethod
-    def global_(cls) -> "Scope":
-        return cls()
-
-    @classmethod
-    def for_region(cls, region: Region) -> "Scope":
-        return cls(
-            kind=ScopeKind.REGION, region_id=region.pk, region_code=region.code, region_kind=region.kind
-        )
-
-    @classmethod
-    def for_country(cls, country: Country) -> "Scope":
-        return cls(kind=ScopeKind.COUNTRY, country_id=country.pk, country_iso3=country.iso3)
-
-    @property
-    def key(self) -> str:
-        if self.kind == ScopeKind.REGION:
-            return f"region:{self.region_code}"
-        if self.kind == ScopeKind.COUNTRY:
-            return f"country:{self.country_iso3}"
-        return "global"
-
-    def countries(self) -> QuerySet[Country]:
-        """The countries in scope, as a lazy queryset (used as a subquery, never evaluated alone)."""
-        if self.kind == ScopeKind.COUNTRY:
-            return Country.objects.filter(Q(pk=self.country_id))
-        if self.kind == ScopeKind.REGION:
-            region = Region(pk=self.region_id, code=self.region_code, kind=self.region_kind)
-            return Country.objects.in_region(region)
-        return Country.objects.all()
-
-    def country_q(self, path: str) -> Q:
-        """Rows whose country (at ``path``, e.g. "country" or "donor__country") is in scope."""
-        if self.kind == ScopeKind.GLOBAL:
-            return Q()
-        if self.kind == ScopeKind.COUNTRY:
-            return Q(**{path: self.country_id})
-        return Q(**{f"{path}__in": self.countries()})
-
-    def activity_q(self) -> Q:
-        """Activities in scope: hosted by a country in scope, or (for a region) run in that region."""
-        if self.kind == ScopeKind.GLOBAL:
-            return Q()
-        q = self.country_q("host_country")
-        if self.kind == ScopeKind.REGION:
-            q |= Q(region_id=self.region_id)
-        return q
-
-
 @dataclass(frozen=True)
 class When:
     """A period (both ends inclusive) or a reference date, never both."""
@@ -207,11 +154,10 @@ def _countries_in_activities(
     when: When, scope: Scope, *, kinds: Iterable[str] | None, roles: Iterable[str]
 ) -> IndicatorResult:
     start, end = when.period
+    held = scope.audience_activities().held().in_period(start, end)
     rows_qs = ActivityCountry.objects.filter(
         scope.country_q("country"),
-        activity__status=ActivityStatus.HELD,
-        activity__start_date__gte=start,
-        activity__start_date__lte=end,
+        activity__in=held.values("pk"),
         role__in=list(roles),
     )
     if kinds is not None:
@@ -280,9 +226,7 @@ def workshop_countries(when: When, scope: Scope) -> IndicatorResult:
 
 def workshops_held(when: When, scope: Scope) -> IndicatorResult:
     start, end = when.period
-    rows_qs = Activity.objects.filter(
-        scope.activity_q(), kind=ActivityKind.WORKSHOP, status=ActivityStatus.HELD
-    ).in_period(start, end)
+    rows_qs = scope.activities().held().filter(kind=ActivityKind.WORKSHOP).in_period(start, end)
     grouped = list(
         rows_qs.values("region__name", "level")
         .annotate(n=Count("pk"), s=Sum("pk"), v=Max("updated_at"), stated=Sum("stated_country_count"))
@@ -307,6 +251,52 @@ def workshops_held(when: When, scope: Scope) -> IndicatorResult:
     )
 
 
+def _held_activities(when: When, scope: Scope, *, kinds: Iterable[str] | None) -> IndicatorResult:
+    start, end = when.period
+    rows_qs = scope.activities().held().in_period(start, end)
+    if kinds is not None:
+        rows_qs = rows_qs.filter(kind__in=list(kinds))
+    grouped = list(
+        rows_qs.values("kind", "region__name")
+        .annotate(
+            n=Count("pk"),
+            s=Sum("pk"),
+            v=Max("updated_at"),
+            participants=Sum("participant_count"),
+            stated=Count("participant_count"),
+        )
+        .order_by()
+    )
+    count, id_sum, latest = _fold(grouped)
+    per_kind: dict[str, int] = defaultdict(int)
+    per_region: dict[str, int] = defaultdict(int)
+    for row in grouped:
+        per_kind[row["kind"]] += row["n"]
+        per_region[_region_name(row, "region__name")] += row["n"]
+    stated = sum(row["stated"] for row in grouped)
+    return IndicatorResult(
+        value=Decimal(count),
+        breakdown={
+            "per_kind": dict(sorted(per_kind.items())),
+            "per_region": dict(sorted(per_region.items())),
+            # None, not 0, when no activity states its participants: nothing is invented.
+            "participants": sum(row["participants"] or 0 for row in grouped) if stated else None,
+            "participants_stated_by": stated,
+        },
+        input_count=count,
+        fingerprint=_digest(count, id_sum, latest),
+        coverage="Activities recorded as held.",
+    )
+
+
+def activities_held(when: When, scope: Scope) -> IndicatorResult:
+    return _held_activities(when, scope, kinds=None)
+
+
+def events_held(when: When, scope: Scope) -> IndicatorResult:
+    return _held_activities(when, scope, kinds=EVENT_KINDS)
+
+
 def _officials(when: When, scope: Scope, *, field_name: str) -> IndicatorResult:
     start, end = when.period
     from_participations = (
@@ -316,7 +306,7 @@ def _officials(when: When, scope: Scope, *, field_name: str) -> IndicatorResult:
         .annotate(total=Sum(field_name.removeprefix("officials_")))
         .values("total")
     )
-    rows_qs = Activity.objects.filter(scope.activity_q(), status=ActivityStatus.HELD).in_period(start, end)
+    rows_qs = scope.activities().held().in_period(start, end)
     grouped = list(
         rows_qs.annotate(
             officials=Coalesce(field_name, Subquery(from_participations, output_field=IntegerField()))
@@ -488,7 +478,9 @@ def ratifications_after_assistance(when: When, scope: Scope) -> IndicatorResult:
     from missions import legal_status
 
     start, end = when.period
-    rows_qs = legal_status.deposits_after_assistance(start=start, end=end).filter(scope.country_q("country"))
+    rows_qs = legal_status.deposits_after_assistance(
+        start=start, end=end, activities=scope.audience_activities()
+    ).filter(scope.country_q("country"))
     grouped = list(
         rows_qs.values(*(f"country__{name}" for name in _COUNTRY_FIELDS), "instrument__group")
         .annotate(n=Count("pk"), s=Sum("pk"))
@@ -526,6 +518,43 @@ def ratifications_after_assistance(when: When, scope: Scope) -> IndicatorResult:
         coverage=cover.text,
         is_complete=cover.complete,
     )
+
+
+def deposits(when: When, scope: Scope) -> IndicatorResult:
+    start, end = when.period
+    rows_qs = Ratification.objects.filter(
+        scope.country_q("country"), deposit_date__gte=start, deposit_date__lte=end
+    ).exclude(action="")
+    grouped = list(
+        rows_qs.values("deposit_date__year", "instrument__group")
+        .annotate(n=Count("pk"), s=Sum("pk"))
+        .order_by()
+    )
+    count, id_sum, _ = _fold(grouped)
+    history = _latest_history_id(Ratification, rows_qs)
+    per_year: dict[str, int] = defaultdict(int)
+    per_group: dict[str, int] = defaultdict(int)
+    for row in grouped:
+        per_year[str(row["deposit_date__year"])] += row["n"]
+        per_group[row["instrument__group"]] += row["n"]
+    cover = legal_status_coverage(end)
+    return IndicatorResult(
+        value=Decimal(count),
+        breakdown={
+            "per_year": dict(sorted(per_year.items())),
+            "per_instrument_group": dict(sorted(per_group.items())),
+        },
+        input_count=count,
+        fingerprint=_digest(count, id_sum, history, cover.text),
+        coverage=cover.text,
+        is_complete=cover.complete,
+    )
+
+
+def legal_status_coverage(as_of: datetime.date) -> Any:
+    from missions import legal_status
+
+    return legal_status.coverage(as_of=as_of)
 
 
 _TOTAL_KINDS = Q(
@@ -621,6 +650,9 @@ FORMULAS: dict[str, Formula] = {
     "IND-COUNTRIES-DIRECT": Formula(countries_directly_assisted, 1, False),
     "IND-WORKSHOPS-HELD": Formula(workshops_held, 1, False),
     "IND-WORKSHOP-COUNTRIES": Formula(workshop_countries, 1, False),
+    "IND-ACTIVITIES-HELD": Formula(activities_held, 1, False),
+    "IND-EVENTS-HELD": Formula(events_held, 1, False),
+    "IND-DEPOSITS": Formula(deposits, 1, False),
     "IND-RATIF-AFTER-ASSIST": Formula(ratifications_after_assistance, 1, False),
     "IND-RATIF-ALL-12": Formula(countries_with_all_12, 1, True),
     "IND-RATIF-SIX-OR-FEWER": Formula(countries_with_six_or_fewer, 1, True),
@@ -676,11 +708,15 @@ def compute(
     as_of: datetime.date | None = None,
     scope: Scope | None = None,
 ) -> IndicatorResult:
-    """The definition's value for a period (flow) or at a reference date (stock), in a scope."""
+    """The definition's value for a period (flow) or at a reference date (stock), in a scope
+    and for the scope's audience (default: the whole office, confidential records included)."""
     formula = formula_for(definition)
     when = when_for(definition, period=period, as_of=as_of)
     scope = scope or Scope.global_()
     result = formula.function(when, scope)
     result.formula_version = formula.version
-    result.fingerprint = _digest(definition.code, formula.version, when.key, scope.key, result.fingerprint)
+    # The open audience's fingerprint differs from the all audience's (the all one is unchanged
+    # since values had no audience, so existing snapshots are not rewritten for nothing).
+    scope_part = f"{scope.key}|{scope.audience}" if scope.is_open else scope.key
+    result.fingerprint = _digest(definition.code, formula.version, when.key, scope_part, result.fingerprint)
     return result

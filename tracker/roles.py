@@ -3,7 +3,9 @@
 - Officer: adds, changes, deletes and views the work (missions, partners, reports); the
   object-level rules (missions.visibility) limit writes to the regions of their
   OfficerAssignment rows. They read, but do not change, the reference data that decides whose
-  work is whose: regions, countries, instruments and officer assignments.
+  work is whose (regions, countries, instruments and officer assignments); they do not create,
+  change or delete indicator definitions, nor add extra addresses to report schedules
+  (administrators do).
 - Manager: views everything of their scope (their regions, or every region when also given
   tracker.access_all_regions) and may be a report recipient.
 - Auditor: views everything of every region, including the history of every record and the
@@ -47,6 +49,18 @@ _REFERENCE_WRITES = Q(
     ],
 )
 
+# Indicator definitions (each tied to a formula in the code) and extra report addresses are
+# decided by administrators; officers and integrations read the definitions.
+_REPORTS_ADMINISTRATION = Q(
+    content_type__app_label="reports",
+    codename__in=[
+        "add_indicatordefinition",
+        "change_indicatordefinition",
+        "delete_indicatordefinition",
+        "add_external_recipients",
+    ],
+)
+
 
 def _work() -> QuerySet[Permission]:
     return Permission.objects.filter(content_type__app_label__in=WORK_APPS)
@@ -59,7 +73,7 @@ def _tracker(*codenames: str) -> QuerySet[Permission]:
 def role_permissions(role: str) -> QuerySet[Permission]:
     """The exact permissions of ``role``."""
     if role == OFFICER:
-        return _work().exclude(_REFERENCE_WRITES)
+        return _work().exclude(_REFERENCE_WRITES).exclude(_REPORTS_ADMINISTRATION)
     if role == MANAGER:
         return _work().filter(codename__startswith="view_")
     if role == AUDITOR:
@@ -70,7 +84,7 @@ def role_permissions(role: str) -> QuerySet[Permission]:
     if role == ADMINISTRATOR:
         return Permission.objects.all()
     if role == INTEGRATION:
-        return _work().exclude(_REFERENCE_WRITES)
+        return _work().exclude(_REFERENCE_WRITES).exclude(_REPORTS_ADMINISTRATION)
     raise ValueError(f"Unknown role {role!r}; the roles are {', '.join(ROLES)}.")
 
 

@@ -190,6 +190,11 @@ if not re.fullmatch(r"[A-Za-z0-9-]+", CLIENT_IP_HEADER):
     raise ImproperlyConfigured(f"CLIENT_IP_HEADER must be an HTTP header name, not {CLIENT_IP_HEADER!r}")
 
 # --- E-mail -----------------------------------------------------------------------------
+# Report e-mail: the organisation's own domains (its users' addresses) and the outside domains an
+# administrator allows for a schedule's extra addresses (comma-separated, lower case; empty: none).
+ORGANISATION_EMAIL_DOMAINS = [d.lower() for d in env_list("ORGANISATION_EMAIL_DOMAINS", [])]
+REPORT_ALLOWED_EXTERNAL_DOMAINS = [d.lower() for d in env_list("REPORT_ALLOWED_EXTERNAL_DOMAINS", [])]
+
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -4,6 +4,8 @@ Indicators query one place (Activity with its ActivityCountry rows); officers se
 page per kind through the proxy models at the end of this module.
 """
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -25,13 +27,48 @@ from ..choices import (
 from .reference import Country, Region
 
 
+def _month_after(day: datetime.date) -> datetime.date:
+    """The first day of the month after ``day``'s."""
+    return datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 class ActivityQuerySet(models.QuerySet["Activity"]):
     def of_kind(self, *kinds: str) -> "ActivityQuerySet":
         return self.filter(kind__in=kinds)
 
-    def in_period(self, start, end) -> "ActivityQuerySet":  # type: ignore[no-untyped-def]  # dates
-        """Activities that started within [start, end], both inclusive."""
-        return self.filter(start_date__gte=start, start_date__lte=end)
+    def in_period(self, start: datetime.date, end: datetime.date) -> "ActivityQuerySet":
+        """Activities that started within [start, end], both inclusive: the one date rule of
+        every indicator and report.
+
+        An activity known only by its month or year (``date_precision``) counts only when the
+        period covers that whole month or year, so a quarter never claims work the records
+        date only to "2006"."""
+        return self.filter(start_date__gte=start, start_date__lte=end).filter(
+            self._precise_enough(start, end)
+        )
+
+    @staticmethod
+    def _precise_enough(start: datetime.date, end: datetime.date) -> models.Q:
+        # The whole months (years) inside the period run from the first one starting on or
+        # after ``start`` to the last one ending on or before ``end``.
+        first_month = start if start.day == 1 else _month_after(start)
+        after_end = end + datetime.timedelta(days=1)
+        end_of_months = end if after_end.day == 1 else end.replace(day=1) - datetime.timedelta(days=1)
+        first_year = start.year if (start.month, start.day) == (1, 1) else start.year + 1
+        last_year = end.year if (end.month, end.day) == (12, 31) else end.year - 1
+        return (
+            models.Q(date_precision=DatePrecision.DAY)
+            | models.Q(
+                date_precision=DatePrecision.MONTH,
+                start_date__gte=first_month,
+                start_date__lte=end_of_months,
+            )
+            | models.Q(
+                date_precision=DatePrecision.YEAR,
+                start_date__year__gte=first_year,
+                start_date__year__lte=last_year,
+            )
+        )
 
     def held(self) -> "ActivityQuerySet":
         return self.filter(status=ActivityStatus.HELD)

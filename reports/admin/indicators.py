@@ -4,6 +4,10 @@ Each definition has a page of its values over time (reports/templates/admin/repo
 indicatordefinition/values.html) against its baseline, targets and published figures, each
 value with its coverage and its difference from what was published. Officers request a
 recompute there (or with the changelist action) and follow it on the ComputationRun pages.
+
+Every value shown is of the reader's audience (``missions.visibility.visible``: without
+confidential records unless they may see them). Definitions are created, changed and deleted
+by administrators only, through ``reports.services.definitions``; officers read them.
 """
 
 import datetime
@@ -12,31 +16,34 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from missions import visibility
+from tracker.actors import Actor
+
 from ..indicators import formula_for
 from ..models import ComputationRun, IndicatorDefinition, IndicatorTarget, IndicatorValue, PublishedFigure
+from ..services import definitions
 from ..services.recompute import request_computation
 from ..services.snapshots import comparable_when_key, scope_from_key
 
 YEAR_2006 = "2006-01-01..2006-12-31"
 JAN_2003 = "2003-01-01"
 JAN_2007 = "2007-01-01"
+RECOMPUTE_PERMISSION = "reports.add_computationrun"
 
 
-def _value_at(when_key: str) -> Subquery:
-    return Subquery(
-        IndicatorValue.objects.filter(indicator=OuterRef("pk"), when_key=when_key, scope_key="global").values(
-            "value"
-        )[:1]
-    )
+def _value_at(actor: Actor, when_key: str) -> Subquery:
+    values = IndicatorValue.objects.filter(indicator=OuterRef("pk"), when_key=when_key, scope_key="global")
+    return Subquery(visibility.visible(actor, values).values("value")[:1])
 
 
 class IndicatorTargetInline(admin.TabularInline):
@@ -84,17 +91,63 @@ class IndicatorDefinitionAdmin(SimpleHistoryAdmin):
         "value_jan_2007",
         "values_link",
     )
-    list_filter = ("is_active", "takes_reference_date")
+    list_filter = ("is_active",)
     search_fields = ("code", "name")
+    readonly_fields = ("formula_version", "takes_reference_date")
     inlines = (IndicatorTargetInline, PublishedFigureInline)
     actions = ("recompute_standard",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[IndicatorDefinition]:
+        actor = Actor.of(request)
         return (
             super()
             .get_queryset(request)
-            .annotate(v2006=_value_at(YEAR_2006), v2003=_value_at(JAN_2003), v2007=_value_at(JAN_2007))
+            .annotate(
+                v2006=_value_at(actor, YEAR_2006),
+                v2003=_value_at(actor, JAN_2003),
+                v2007=_value_at(actor, JAN_2007),
+            )
         )
+
+    # --- writes, through reports.services.definitions ---------------------------------------
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True  # reverting would write around the service; edit the record instead
+
+    def save_model(self, request: HttpRequest, obj: IndicatorDefinition, form: Any, change: bool) -> None:
+        reason = "changed in the admin" if change else "added in the admin"
+        definitions.save_definition(actor=Actor.of(request), reason=reason, definition=obj)
+
+    def delete_model(self, request: HttpRequest, obj: IndicatorDefinition) -> None:
+        definitions.delete_definition(actor=Actor.of(request), reason="deleted in the admin", definition=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[IndicatorDefinition]) -> None:
+        for definition in queryset:
+            self.delete_model(request, definition)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """The targets inline, through the service (the published figures inline is read-only).
+
+        Fills the lists Django's change message reads (new, changed and deleted objects)."""
+        actor = Actor.of(request)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            target = inline_form.instance
+            if formset.can_delete and inline_form.cleaned_data.get("DELETE"):
+                if target.pk is not None:
+                    definitions.delete_target(
+                        actor=actor, reason="target deleted in the admin", target=target
+                    )
+                    formset.deleted_objects.append(target)
+                continue
+            if not inline_form.has_changed():
+                continue
+            added = target.pk is None
+            setattr(target, formset.fk.name, formset.instance)  # the definition, saved just before
+            definitions.save_target(actor=actor, reason="target set in the admin", target=target)
+            if added:
+                formset.new_objects.append(target)
+            else:
+                formset.changed_objects.append((target, inline_form.changed_data))
 
     @admin.display(description="2006 (global)")
     def value_2006(self, obj: Any) -> Any:
@@ -113,7 +166,14 @@ class IndicatorDefinitionAdmin(SimpleHistoryAdmin):
         url = reverse("admin:reports_indicatordefinition_values", args=[obj.pk])
         return format_html('<a href="{}">values</a>', url)
 
-    @admin.action(description="Recompute the standard periods and dates of the selected indicators")
+    def has_recompute_permission(self, request: HttpRequest) -> bool:
+        """Officers request computations (they no longer change definitions)."""
+        return bool(request.user.has_perm(RECOMPUTE_PERMISSION))
+
+    @admin.action(
+        description="Recompute the standard periods and dates of the selected indicators",
+        permissions=["recompute"],
+    )
     def recompute_standard(self, request: HttpRequest, queryset: QuerySet[IndicatorDefinition]) -> None:
         runs = [request_computation(indicator=d, actor=request.user) for d in queryset]
         self.message_user(request, f"{len(runs)} computation run(s) requested.", messages.SUCCESS)
@@ -139,14 +199,16 @@ class IndicatorDefinitionAdmin(SimpleHistoryAdmin):
         if not self.has_view_permission(request, definition):
             raise PermissionDenied
         scope_key = request.GET.get("scope", "global")
-        snapshots = list(IndicatorValue.objects.filter(indicator=definition, scope_key=scope_key))
-        previous = _previous_values(definition, scope_key)
+        actor = Actor.of(request)
+        values = IndicatorValue.objects.filter(indicator=definition, scope_key=scope_key)
+        snapshots = list(visibility.visible(actor, values))
+        previous = _previous_values(definition, scope_key, audience=actor.audience)
         figures = list(definition.published_figures.all())
         by_key = {s.when_key: s for s in snapshots}
         published_by_key: dict[str, list[dict[str, Any]]] = {}
         figure_rows = []
         for figure in figures:
-            key, how = comparable_when_key(figure, takes_reference_date=definition.takes_reference_date)
+            key, how = comparable_when_key(figure, takes_reference_date=bool(definition.takes_reference_date))
             ours = by_key.get(key) if key else None
             row = {
                 "figure": figure,
@@ -180,13 +242,13 @@ class IndicatorDefinitionAdmin(SimpleHistoryAdmin):
                 ComputationRun.objects.filter(indicator=definition).select_related("requested_by")[:10]
             ),
             "form": RecomputeForm(initial={"scope_key": scope_key}),
-            "can_recompute": self.has_change_permission(request, definition),
+            "can_recompute": request.user.has_perm(RECOMPUTE_PERMISSION),
         }
         return TemplateResponse(request, "admin/reports/indicatordefinition/values.html", context)
 
     def recompute_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         definition = get_object_or_404(IndicatorDefinition, pk=pk)
-        if request.method != "POST" or not self.has_change_permission(request, definition):
+        if request.method != "POST" or not request.user.has_perm(RECOMPUTE_PERMISSION):
             raise PermissionDenied
         form = RecomputeForm(request.POST)
         values_url = reverse("admin:reports_indicatordefinition_values", args=[pk])
@@ -222,10 +284,10 @@ class IndicatorDefinitionAdmin(SimpleHistoryAdmin):
         return HttpResponseRedirect(values_url)
 
 
-def _previous_values(definition: IndicatorDefinition, scope_key: str) -> dict[int, Decimal]:
+def _previous_values(definition: IndicatorDefinition, scope_key: str, *, audience: str) -> dict[int, Decimal]:
     """Each snapshot's value before its latest change, from its history (one query)."""
     rows = (
-        IndicatorValue.history.filter(indicator_id=definition.pk, scope_key=scope_key)  # type: ignore[attr-defined]  # django-simple-history
+        IndicatorValue.history.filter(indicator_id=definition.pk, scope_key=scope_key, audience=audience)  # type: ignore[attr-defined]  # django-simple-history
         .order_by("id", "-history_date", "-history_id")
         .values_list("id", "value")
     )
@@ -303,6 +365,22 @@ class PublishedFigureAdmin(SimpleHistoryAdmin):
     list_select_related = ("indicator",)
     search_fields = ("figure_id", "meaning", "notes")
 
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True  # reverting would write around the service; edit the record instead
+
+    def save_model(self, request: HttpRequest, obj: PublishedFigure, form: Any, change: bool) -> None:
+        reason = "changed in the admin" if change else "added in the admin"
+        definitions.save_published_figure(actor=Actor.of(request), reason=reason, figure=obj)
+
+    def delete_model(self, request: HttpRequest, obj: PublishedFigure) -> None:
+        definitions.delete_published_figure(
+            actor=Actor.of(request), reason="deleted in the admin", figure=obj
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[PublishedFigure]) -> None:
+        for figure in queryset:
+            self.delete_model(request, figure)
+
 
 @admin.register(IndicatorValue)
 class IndicatorValueAdmin(SimpleHistoryAdmin):
@@ -312,6 +390,7 @@ class IndicatorValueAdmin(SimpleHistoryAdmin):
         "indicator",
         "when_key",
         "scope_key",
+        "audience",
         "value",
         "coverage",
         "is_complete",
@@ -321,6 +400,15 @@ class IndicatorValueAdmin(SimpleHistoryAdmin):
     list_filter = ("indicator", "scope_kind", "is_complete")
     list_select_related = ("indicator",)
     search_fields = ("indicator__code", "when_key", "scope_key")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[IndicatorValue]:
+        return visibility.visible(Actor.of(request), super().get_queryset(request))
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        # django-simple-history falls back to the history rows of an object the queryset hides.
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -354,14 +442,22 @@ class ComputationRunAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ComputationRun._meta.fields]
     actions = ("request_again",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ComputationRun]:
+        return visibility.visible(Actor.of(request), super().get_queryset(request))
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    # Runs are a log written by reports.services.recompute: read-only here; "request again"
+    # asks the service for a new run.
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is None and super().has_change_permission(request, obj)
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
     def has_request_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("reports.change_indicatordefinition")
+        return request.user.has_perm(RECOMPUTE_PERMISSION)
 
     @admin.action(description="Request the selected computations again", permissions=["request"])
     def request_again(self, request: HttpRequest, queryset: QuerySet[ComputationRun]) -> None:

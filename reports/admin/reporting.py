@@ -1,8 +1,11 @@
 """Admin for report schedules, generated reports and deliveries.
 
-Schedules are saved through ``reports.services.schedules.save_schedule``; reports are
-regenerated through ``schedules.regenerate``; files are downloaded and the HTML page shown
-through views that check the report's view permission.
+Schedules are saved, paused, resumed and deleted through ``reports.services.schedules``;
+reports are regenerated through ``schedules.regenerate``; failed deliveries are sent again
+through ``delivery.retry_deliveries``. Every list is narrowed by ``missions.visibility``
+(schedules and reports of the officer's regions and audience; deliveries and files of the
+reports they see). Files are downloaded and the HTML page shown through views that check the
+report's view permission.
 """
 
 from typing import Any
@@ -10,7 +13,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -18,12 +20,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from tracker.celery import app as celery_app
+from missions import visibility
+from tracker.actors import Actor
 
-from ..choices import ReportFormat, RunStatus
+from ..choices import ReportFormat
 from ..models import Delivery, Report, ReportFile, ReportSchedule
-from ..services import schedules
-from ..services.reporting import CONTENT_TYPES, DELIVER_TASK
+from ..services import delivery, schedules
+from ..services.reporting import CONTENT_TYPES
 
 
 class ReportScheduleForm(forms.ModelForm):
@@ -52,7 +55,7 @@ class ReportScheduleForm(forms.ModelForm):
             "next_run_at",
         ]
 
-    request_user: Any = None  # set by ReportScheduleAdmin.get_form
+    request_actor: Any = None  # set by ReportScheduleAdmin.get_form
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -60,9 +63,13 @@ class ReportScheduleForm(forms.ModelForm):
             **{k: v for k, v in data.items() if k not in ("recipients", "next_run_at")},
             next_run_at=data.get("next_run_at") or timezone.now(),
         )
-        creator = self.instance.created_by if self.instance.created_by_id else self.request_user
+        creator = self.instance.created_by if self.instance.created_by_id else self.request_actor
+        before = self.instance.extra_addresses if self.instance.pk else ""
         try:
             schedules.validate_schedule(probe)
+            schedules.check_extra_addresses(
+                self.request_actor, probe, before=[line.strip() for line in before.splitlines()]
+            )
             schedules.check_scope_of(
                 creator,
                 scope_kind=probe.scope_kind,
@@ -95,23 +102,30 @@ class ReportScheduleAdmin(admin.ModelAdmin):
     list_select_related = ["scope_region", "scope_country"]
     search_fields = ["name"]
     filter_horizontal = ["recipients"]
-    readonly_fields = ["last_run_at", "created_by"]
+    readonly_fields = ["audience", "last_run_at", "created_by"]
     actions = ["pause", "resume"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReportSchedule]:
-        return schedules.visible_scoped(request.user, super().get_queryset(request))
+        return visibility.visible(Actor.of(request), super().get_queryset(request))
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form: Any = super().get_form(request, obj, change, **kwargs)
-        form.request_user = request.user
+        form.request_actor = Actor.of(request)
         return form
 
     def save_model(self, request: HttpRequest, obj: ReportSchedule, form: Any, change: bool) -> None:
         schedules.save_schedule(
-            actor=request.user,
+            actor=Actor.of(request),
             schedule=obj,
             reason="changed in the admin" if change else "added in the admin",
         )
+
+    def delete_model(self, request: HttpRequest, obj: ReportSchedule) -> None:
+        schedules.delete_schedule(actor=Actor.of(request), schedule=obj, reason="deleted in the admin")
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ReportSchedule]) -> None:
+        for schedule in queryset:
+            self.delete_model(request, schedule)
 
     @admin.action(description="Pause the selected schedules")
     def pause(self, request: HttpRequest, queryset: QuerySet[ReportSchedule]) -> None:
@@ -123,10 +137,7 @@ class ReportScheduleAdmin(admin.ModelAdmin):
 
     def _set_active(self, request: HttpRequest, queryset: QuerySet[ReportSchedule], *, active: bool) -> None:
         for schedule in queryset:
-            schedule.is_active = active
-            schedules.save_schedule(
-                actor=request.user, schedule=schedule, reason="resumed" if active else "paused"
-            )
+            schedules.set_active(actor=Actor.of(request), schedule=schedule, active=active)
         self.message_user(request, f"{queryset.count()} schedule(s) {'resumed' if active else 'paused'}.")
 
 
@@ -183,6 +194,7 @@ class ReportAdmin(admin.ModelAdmin):
         "scope_region",
         "scope_country",
         "formats",
+        "audience",
         "status",
         "error",
         "attempts",
@@ -195,10 +207,21 @@ class ReportAdmin(admin.ModelAdmin):
     actions = ["regenerate"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
-        return schedules.visible_scoped(request.user, super().get_queryset(request).prefetch_related("files"))
+        return visibility.visible(Actor.of(request), super().get_queryset(request).prefetch_related("files"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # reports come from schedules (or reports.services.schedules.request_report)
+
+    # A report is the record of what was sent: kept, never edited or deleted here; "regenerate"
+    # asks the service to make it again.
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_regenerate_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("reports.change_report"))
 
     @admin.display(description="files")
     def links(self, obj: Report) -> str:
@@ -216,9 +239,13 @@ class ReportAdmin(admin.ModelAdmin):
             return format_html('{} · <a href="{}">view page</a>', links, page)
         return links
 
-    @admin.action(description="Regenerate the selected reports")
+    @admin.action(description="Regenerate the selected reports", permissions=["regenerate"])
     def regenerate(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
-        done = sum(schedules.regenerate(report=report) for report in queryset)
+        actor = Actor.of(request)
+        done = sum(
+            schedules.regenerate(report=report, actor=actor, reason="regenerated in the admin")
+            for report in queryset
+        )
         self.message_user(request, f"{done} report(s) queued for regeneration.")
         if done < queryset.count():
             self.message_user(request, "Pending or running reports were left as they are.", messages.WARNING)
@@ -274,12 +301,23 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Send the selected failed deliveries again")
+    # Deliveries are the log of what was mailed: read-only; "send again" goes through the service.
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("reports.change_delivery"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
+        # Deliveries of the reports the officer may see: never another region's recipients.
+        return visibility.visible(Actor.of(request), super().get_queryset(request))
+
+    @admin.action(description="Send the selected failed deliveries again", permissions=["retry"])
     def retry(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        failed = queryset.filter(status=RunStatus.FAILED)
-        report_ids = sorted(set(failed.values_list("report_id", flat=True)))
-        with transaction.atomic():
-            count = failed.update(status=RunStatus.PENDING, attempts=0)
-            for report_id in report_ids:
-                transaction.on_commit(lambda rid=report_id: celery_app.send_task(DELIVER_TASK, args=[rid]))  # type: ignore[misc]
+        count = delivery.retry_deliveries(
+            actor=Actor.of(request), deliveries=queryset, reason="sent again from the admin"
+        )
         self.message_user(request, f"{count} delivery(ies) queued again.")

@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from rest_framework import serializers
 
 from missions.api.serializers import country_field, region_field
@@ -14,6 +13,15 @@ from ..models import IndicatorDefinition, IndicatorValue, PublishedFigure, Repor
 
 
 class IndicatorDefinitionSerializer(ApiModelSerializer):
+    formula_version = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Version of its formula in the code (read-only)."
+    )
+    takes_reference_date = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Computed at a reference date (stock), not over a period (flow); from the code.",
+    )
+
     class Meta:
         model = IndicatorDefinition
         fields = [
@@ -59,6 +67,7 @@ class IndicatorValueSerializer(ApiModelSerializer):
             "scope_country",
             "scope_key",
             "when_key",
+            "audience",
             "value",
             "breakdown",
             "input_count",
@@ -128,40 +137,12 @@ class ReportScheduleSerializer(ApiModelSerializer):
             "scope_region",
             "scope_country",
             "formats",
+            "audience",
             "is_active",
             "next_run_at",
             "last_run_at",
         ]
-        read_only_fields = ["last_run_at"]
-
-    def create(self, validated_data: dict[str, Any]) -> ReportSchedule:
-        from ..services.schedules import save_schedule
-
-        recipients = validated_data.pop("recipients", [])
-        schedule = ReportSchedule(**validated_data)
-        with transaction.atomic():
-            schedule = save_schedule(
-                actor=self.context["request"].user,
-                schedule=schedule,
-                reason=self.context.get("reason", "API"),
-            )
-            schedule.recipients.set(recipients)
-        return schedule
-
-    def update(self, instance: ReportSchedule, validated_data: dict[str, Any]) -> ReportSchedule:
-        from ..services.schedules import change_schedule
-
-        recipients = validated_data.pop("recipients", None)
-        with transaction.atomic():
-            schedule = change_schedule(
-                actor=self.context["request"].user,
-                schedule=instance,
-                changes=validated_data,
-                reason=self.context.get("reason", "API"),
-            )
-            if recipients is not None:
-                schedule.recipients.set(recipients)
-        return schedule
+        read_only_fields = ["last_run_at", "audience"]
 
 
 class ReportFileSerializer(serializers.ModelSerializer):
@@ -212,6 +193,7 @@ class ReportSerializer(ApiModelSerializer):
             "scope_region",
             "scope_country",
             "formats",
+            "audience",
             "status",
             "error",
             "attempts",

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
@@ -9,6 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from missions import visibility
+from tracker.actors import Actor
 from tracker.api.exceptions import Conflict
 from tracker.api.idempotency import idempotent
 from tracker.api.permissions import ChangePermission, TokenScope
@@ -16,7 +19,8 @@ from tracker.api.viewsets import ApiModelViewSet, ApiReadOnlyViewSet
 
 from .. import filtersets
 from ..models import IndicatorDefinition, IndicatorValue, PublishedFigure, Report, ReportFile, ReportSchedule
-from ..services.schedules import regenerate, visible_scoped
+from ..services import definitions
+from ..services.schedules import change_schedule, delete_schedule, regenerate, save_schedule
 from . import serializers
 
 
@@ -30,6 +34,18 @@ class IndicatorDefinitionViewSet(ApiModelViewSet):
     ordering_fields = ["id", "code", "display_order"]
     ordering = ["id"]
 
+    # Writes go through reports.services.definitions (administrators only; a known formula).
+    def create_record(self, data: dict[str, Any]) -> IndicatorDefinition:
+        return definitions.create_definition(actor=self.actor(), reason=self.reason(), **data)
+
+    def update_record(self, instance: IndicatorDefinition, data: dict[str, Any]) -> IndicatorDefinition:
+        return definitions.update_definition(
+            actor=self.actor(), reason=self.reason(), definition=instance, changes=data
+        )
+
+    def delete_record(self, instance: IndicatorDefinition) -> None:
+        definitions.delete_definition(actor=self.actor(), reason=self.reason(), definition=instance)
+
 
 class IndicatorValueViewSet(ApiReadOnlyViewSet):
     """Computed indicator values per period or reference date and scope (read-only: computed)."""
@@ -40,6 +56,11 @@ class IndicatorValueViewSet(ApiReadOnlyViewSet):
     search_fields = ["indicator__code", "scope_key"]
     ordering_fields = ["id", "computed_at", "period_start", "reference_date"]
     ordering = ["id"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        # The values of the caller's audience only: without confidential records unless the
+        # token has the confidential scope (and its user the permission).
+        return visibility.visible(Actor.of(self.request), super().get_queryset())
 
 
 class PublishedFigureViewSet(ApiReadOnlyViewSet):
@@ -70,10 +91,29 @@ class ReportScheduleViewSet(ApiModelViewSet):
     ordering = ["id"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return visible_scoped(self.request.user, super().get_queryset())
+        return visibility.visible(Actor.of(self.request), super().get_queryset())
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "reason": self.reason()}
+    def create_record(self, data: dict[str, Any]) -> ReportSchedule:
+        recipients = data.pop("recipients", [])
+        with transaction.atomic():
+            schedule = save_schedule(
+                actor=self.actor(), schedule=ReportSchedule(**data), reason=self.reason()
+            )
+            schedule.recipients.set(recipients)
+        return schedule
+
+    def update_record(self, instance: ReportSchedule, data: dict[str, Any]) -> ReportSchedule:
+        recipients = data.pop("recipients", None)
+        with transaction.atomic():
+            schedule = change_schedule(
+                actor=self.actor(), schedule=instance, changes=data, reason=self.reason()
+            )
+            if recipients is not None:
+                schedule.recipients.set(recipients)
+        return schedule
+
+    def delete_record(self, instance: ReportSchedule) -> None:
+        delete_schedule(actor=self.actor(), schedule=instance, reason=self.reason())
 
 
 class ReportViewSet(ApiReadOnlyViewSet):
@@ -89,7 +129,7 @@ class ReportViewSet(ApiReadOnlyViewSet):
     ordering = ["id"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return visible_scoped(self.request.user, super().get_queryset())
+        return visibility.visible(Actor.of(self.request), super().get_queryset())
 
     @extend_schema(
         request=None,
@@ -110,7 +150,7 @@ class ReportViewSet(ApiReadOnlyViewSet):
 
     def _regenerate(self) -> Response:
         report = self.get_object()
-        if not regenerate(report=report):
+        if not regenerate(report=report, actor=Actor.of(self.request), reason=self.reason()):
             raise Conflict(f"The report is {report.status}; it can be regenerated once it is done or failed.")
         report.refresh_from_db()
         return Response(self.get_serializer(report).data, status=status.HTTP_202_ACCEPTED)

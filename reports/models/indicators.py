@@ -1,26 +1,31 @@
 """Indicator definitions, the figures the office published, and computed snapshots."""
 
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from missions.models import Country, Region
+from tracker.actors import Audience
 
 from ..choices import Exactness, RunStatus, ScopeKind
 
 
 class IndicatorDefinition(models.Model):
-    """A measure of the office's work or impact (paras 9-32, 67), defined once."""
+    """A measure of the office's work or impact (paras 9-32, 67), defined once.
+
+    Its formula, the formula's version and whether it is computed at a reference date or over
+    a period live in the code (``reports.indicators.FORMULAS``), never in editable columns: a
+    definition exists only for a code that has a formula there.
+    """
 
     code = models.CharField(max_length=60, unique=True)
     name = models.CharField(max_length=300)
     description = models.TextField(blank=True)
     unit = models.CharField(max_length=60)
     source_paragraph = models.CharField(max_length=60, blank=True)
-    formula_version = models.PositiveSmallIntegerField(default=1)
-    takes_reference_date = models.BooleanField(
-        default=False, help_text="Computed at a date (stock), not over a period (flow)."
-    )
     baseline_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     baseline_date = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
@@ -32,6 +37,35 @@ class IndicatorDefinition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.code and self._formula() is None:
+            raise ValidationError(
+                {
+                    "code": (
+                        f"No formula for the indicator code {self.code!r}: a definition needs one "
+                        "in the code (reports.indicators.FORMULAS)."
+                    )
+                }
+            )
+
+    def _formula(self) -> Any:
+        from ..indicators import FORMULAS  # the formulas read the models: imported when asked
+
+        return FORMULAS.get(self.code)
+
+    @property
+    def formula_version(self) -> int | None:
+        """The version of its formula in the code (None for a code without one)."""
+        formula = self._formula()
+        return formula.version if formula is not None else None
+
+    @property
+    def takes_reference_date(self) -> bool | None:
+        """Computed at a date (stock), not over a period (flow); from the code."""
+        formula = self._formula()
+        return formula.takes_reference_date if formula is not None else None
 
 
 class IndicatorTarget(models.Model):
@@ -84,9 +118,11 @@ class PublishedFigure(models.Model):
 
 
 class IndicatorValue(models.Model):
-    """A computed snapshot, upserted on indicator × period or date × scope.
+    """A computed snapshot, upserted on indicator × period or date × scope × audience.
 
-    The history keeps earlier values, so "what we reported on date X" can be reproduced.
+    Each value exists for two audiences: ``all`` counts confidential activities, ``open`` does
+    not; readers get the one their access allows (``missions.visibility.visible``). The history
+    keeps earlier values, so "what we reported on date X" can be reproduced.
     """
 
     indicator = models.ForeignKey(IndicatorDefinition, on_delete=models.PROTECT, related_name="values")
@@ -107,6 +143,12 @@ class IndicatorValue(models.Model):
         max_length=25,
         help_text="Reference date (2007-01-01) or period (2006-01-01..2006-12-31); natural key.",
     )
+    audience = models.CharField(
+        max_length=5,
+        choices=Audience.choices,
+        default=Audience.ALL,
+        help_text="With confidential records (all) or without (open); part of the natural key.",
+    )
     value = models.DecimalField(max_digits=16, decimal_places=2)
     breakdown = models.JSONField(default=dict, blank=True)
     input_count = models.PositiveIntegerField(default=0)
@@ -121,7 +163,8 @@ class IndicatorValue(models.Model):
         ordering = ["indicator", "-reference_date", "-period_start", "scope_key"]
         constraints = [
             models.UniqueConstraint(
-                fields=["indicator", "when_key", "scope_key"], name="indicatorvalue_natural_key"
+                fields=["indicator", "when_key", "scope_key", "audience"],
+                name="indicatorvalue_natural_key_audience",
             ),
             models.CheckConstraint(
                 condition=(
@@ -146,7 +189,7 @@ class IndicatorValue(models.Model):
             if self.reference_date
             else f"{self.period_start}–{self.period_end}"
         )
-        return f"{self.indicator.code} {when} {self.scope_key}: {self.value}"
+        return f"{self.indicator.code} {when} {self.scope_key} ({self.audience}): {self.value}"
 
 
 class ComputationRun(models.Model):

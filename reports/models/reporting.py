@@ -5,6 +5,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from missions.models import Country, Region
+from tracker.actors import Audience
 
 from ..choices import Frequency, ReportFormat, RunStatus, ScopeKind
 from .indicators import IndicatorValue
@@ -26,6 +27,15 @@ class ReportSchedule(models.Model):
         Country, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     formats = models.JSONField(default=list, help_text="Any of pdf, xlsx, html.")
+    audience = models.CharField(
+        max_length=5,
+        choices=Audience.choices,
+        default=Audience.OPEN,
+        help_text=(
+            "Set by the service: all only when its creator sees confidential records and every "
+            "address lies inside the organisation."
+        ),
+    )
     is_active = models.BooleanField(default=True)
     next_run_at = models.DateTimeField(help_text="When the next report is due.")
     last_run_at = models.DateTimeField(null=True, blank=True)
@@ -36,6 +46,12 @@ class ReportSchedule(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            (
+                "add_external_recipients",
+                "Can add extra addresses to report schedules (outside ones only with an allowed domain)",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -63,6 +79,12 @@ class Report(models.Model):
         Country, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     formats = models.JSONField(default=list)
+    audience = models.CharField(
+        max_length=5,
+        choices=Audience.choices,
+        default=Audience.OPEN,
+        help_text="Who the report is for: when open, its content and figures leave confidential records out.",
+    )
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -10,9 +10,12 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+
+from tracker.actors import Actor
+from tracker.history import change_context
 
 from ..choices import ReportFormat, RunStatus
 from ..models import Delivery, Report
@@ -105,3 +108,22 @@ def deliver_report(*, report_id: int) -> list[Delivery]:
     if incomplete:
         raise DeliveryIncomplete(f"report {report_id}: some deliveries failed and will be retried")
     return list(report.deliveries.all())
+
+
+DELIVER_TASK = "reports.tasks.deliver_report_task"
+
+
+def retry_deliveries(*, actor: object, deliveries: QuerySet[Delivery], reason: str) -> int:
+    """Put the failed deliveries among ``deliveries`` back to pending (attempts reset) and send
+    their reports again once committed; returns how many were queued."""
+    from tracker.celery import app as celery_app
+
+    failed = deliveries.filter(status=RunStatus.FAILED)
+    report_ids = sorted(set(failed.values_list("report_id", flat=True)))
+    with transaction.atomic(), change_context(actor=Actor.of(actor), reason=reason):
+        count = failed.update(status=RunStatus.PENDING, attempts=0)
+        for report_id in report_ids:
+            transaction.on_commit(
+                lambda rid=report_id: celery_app.send_task(DELIVER_TASK, args=[rid])  # type: ignore[misc]  # bound default
+            )
+    return count

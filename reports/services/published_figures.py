@@ -94,8 +94,6 @@ def _definition_values(row: dict[str, str]) -> dict[str, Any]:
         "description": row["description"],
         "unit": row["unit"],
         "source_paragraph": row["source_paragraph"],
-        "formula_version": int(row["formula_version"]),
-        "takes_reference_date": row["takes_reference_date"] == "true",
         "baseline_value": Decimal(baseline) if baseline else None,
         "baseline_date": datetime.date.fromisoformat(baseline_date) if baseline_date else None,
         "display_order": int(row["display_order"]),

@@ -215,13 +215,45 @@ def execute_run(*, run_id: int) -> str:
         if run.status != RunStatus.RUNNING:
             return "skipped"
         outcome = _compute(run, today=timezone.localdate(run.requested_at))
-        run.status = RunStatus.DONE
         run.finished_at = timezone.now()
         run.values_written = outcome.written
         run.values_changed = outcome.changed
-        run.error = ""
+        if run.indicator is not None and outcome.failures:
+            run.status = RunStatus.FAILED  # the run of one indicator is that indicator's own run
+            run.error = outcome.failures[0].error
+        else:
+            run.status = RunStatus.DONE
+            failed = record_failures(outcome, scope_key=run.scope_key, requested_by=run.requested_by)
+            run.error = failures_note(failed)
         run.save(update_fields=["status", "finished_at", "values_written", "values_changed", "error"])
-    return "done"
+    return "done" if run.status == RunStatus.DONE else "failed"
+
+
+def record_failures(outcome: RefreshOutcome, *, scope_key: str, requested_by: Any) -> list[ComputationRun]:
+    """One failed ComputationRun per definition that failed, with its error, so an officer sees
+    it on that indicator's page and in the runs list (the other indicators were stored)."""
+    now = timezone.now()
+    return [
+        ComputationRun.objects.create(
+            indicator=failure.definition,
+            scope_key=scope_key,
+            status=RunStatus.FAILED,
+            requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+            started_at=now,
+            finished_at=now,
+            attempts=1,
+            error=failure.error,
+        )
+        for failure in outcome.failures
+    ]
+
+
+def failures_note(failed: list[ComputationRun]) -> str:
+    """The note a run (or a report) carries when some of its indicators failed."""
+    if not failed:
+        return ""
+    runs = ", ".join(f"{run.indicator.code} (run {run.pk})" for run in failed if run.indicator)
+    return f"{len(failed)} indicator(s) failed and were not updated: {runs}."
 
 
 def record_failure(*, run_id: int, error: BaseException, will_retry: bool) -> None:

@@ -1,5 +1,15 @@
 """Report schedules: which period a run covers, when the next run is due, and the dispatcher.
 
+Audience: a schedule records who its reports are for when it is created (``audience``): all
+(confidential records included) only when its creator sees confidential records
+(``Actor.sees_confidential``: a token needs the confidential scope) and none of its addresses
+lies outside the organisation; otherwise open. A later change keeps it, or lowers it to open
+when an outside address is added; each report is open too when a recipient may not see
+confidential records (``audience_of``). Extra addresses are added only by holders of
+``reports.add_external_recipients`` (administrators), and one outside the organisation
+(``ORGANISATION_EMAIL_DOMAINS``) only when its domain is allowed
+(``REPORT_ALLOWED_EXTERNAL_DOMAINS``).
+
 The dispatcher claims each due schedule with a conditional UPDATE (the row moves on only if its
 ``next_run_at`` is still the value this process read), so two beat or worker processes never
 produce the same report twice; the unique constraint on schedule + period is the last guard.
@@ -11,13 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from croniter import croniter
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from missions.access import countries_in_regions, region_ids
+from missions.visibility import countries_in_regions, region_ids
+from tracker.actors import Actor, Audience
 from tracker.celery import app as celery_app
 from tracker.history import change_context
 
@@ -25,6 +36,8 @@ from ..choices import Frequency, ReportFormat, RunStatus, ScopeKind
 from ..models import Report, ReportSchedule
 
 logger = logging.getLogger(__name__)
+
+EXTERNAL_RECIPIENTS_PERMISSION = "reports.add_external_recipients"
 
 # A failed report is tried again by the dispatcher, at most this many attempts in all, and
 # not sooner than RETRY_AFTER after its last attempt.
@@ -124,24 +137,14 @@ def validate_schedule(schedule: ReportSchedule) -> None:
         raise ValidationError(errors)
 
 
-def visible_scoped(user: object, queryset: QuerySet[Any]) -> QuerySet[Any]:
-    """Schedules or reports whose scope lies within ``user``'s regions (all, for headquarters)."""
-    ids = region_ids(user)
-    if ids is None:
-        return queryset
-    if not ids:
-        return queryset.none()
-    return queryset.filter(Q(scope_region_id__in=ids) | Q(scope_country__in=countries_in_regions(ids)))
-
-
 def check_scope_of(user: object, *, scope_kind: str, scope_region: Any, scope_country: Any) -> None:
     """A report's scope must lie within the regions of whoever asks for it (or created its schedule).
 
-    People limited to their regions (missions.access.region_ids) may ask for their regions and
-    their countries only; global reports need headquarters (tracker.access_all_regions). A system
-    actor (None: Celery tasks) is not limited: what it runs was checked when it was saved.
+    People limited to their regions (missions.visibility.region_ids) may ask for their regions
+    and their countries only; global reports need headquarters (tracker.access_all_regions). A
+    system actor (None: Celery tasks) is not limited: what it runs was checked when it was saved.
     """
-    if user is None or not getattr(user, "pk", None):
+    if user is None or Actor.of(user).is_system:
         return
     ids = region_ids(user)
     if ids is None:
@@ -162,6 +165,60 @@ def extra_addresses(schedule: ReportSchedule) -> list[str]:
     return [line.strip() for line in schedule.extra_addresses.splitlines() if line.strip()]
 
 
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].strip().lower()
+
+
+def is_outside(address: str) -> bool:
+    """An address whose domain is not one of the organisation's (ORGANISATION_EMAIL_DOMAINS)."""
+    return _domain(address) not in set(getattr(settings, "ORGANISATION_EMAIL_DOMAINS", []))
+
+
+def sends_outside(schedule: ReportSchedule) -> bool:
+    """Whether any extra address lies outside the organisation (its users' accounts do not)."""
+    return any(is_outside(address) for address in extra_addresses(schedule))
+
+
+def check_extra_addresses(actor: Any, schedule: ReportSchedule, *, before: list[str]) -> None:
+    """Only administrators add extra addresses, and an outside one only with an allowed domain."""
+    known = {address.lower() for address in before}
+    added = [address for address in extra_addresses(schedule) if address.lower() not in known]
+    if not added:
+        return
+    if not Actor.of(actor).has_perm(EXTERNAL_RECIPIENTS_PERMISSION):
+        raise ValidationError(
+            {
+                "extra_addresses": (
+                    f"You may not add {added[0]}: extra addresses are added by administrators "
+                    f"(permission {EXTERNAL_RECIPIENTS_PERMISSION})."
+                )
+            }
+        )
+    allowed = set(getattr(settings, "REPORT_ALLOWED_EXTERNAL_DOMAINS", []))
+    for address in added:
+        if is_outside(address) and _domain(address) not in allowed:
+            raise ValidationError(
+                {
+                    "extra_addresses": (
+                        f"{address} is outside the organisation and its domain {_domain(address)} "
+                        "is not allowed (REPORT_ALLOWED_EXTERNAL_DOMAINS)."
+                    )
+                }
+            )
+
+
+def audience_of(schedule: ReportSchedule) -> str:
+    """The audience of the schedule's next report: its own, but open as soon as it sends outside
+    the organisation or to a recipient who may not see confidential records (a report never
+    shows more than each of its readers may see)."""
+    if schedule.audience == Audience.OPEN or sends_outside(schedule):
+        return Audience.OPEN
+    recipients = schedule.recipients.filter(is_active=True)
+    if any(not Actor.of(user).sees_confidential for user in recipients):
+        return Audience.OPEN
+    return Audience.ALL
+
+
 def recipient_addresses(schedule: ReportSchedule) -> list[str]:
     """Every address a schedule's reports go to: its users' (active, with an address) and the extras."""
     addresses = [
@@ -174,23 +231,41 @@ def recipient_addresses(schedule: ReportSchedule) -> list[str]:
 
 
 def save_schedule(*, actor: object, schedule: ReportSchedule, reason: str = "") -> ReportSchedule:
-    """Validate and save a schedule (its recipients are set by the caller afterwards)."""
+    """Validate and save a schedule (its recipients are set by the caller afterwards).
+
+    ``actor`` is whoever saves it: ``Actor.of(request)`` (a token keeps its scopes), a user, or
+    None for the system. The audience is recorded at creation and only ever lowered later."""
     validate_schedule(schedule)  # first: a bad cron expression must be an error, not a crash below
+    who = Actor.of(actor)
+    before = (
+        ReportSchedule.objects.filter(pk=schedule.pk).values_list("extra_addresses", "audience").first()
+        if schedule.pk is not None
+        else None
+    )
+    check_extra_addresses(
+        who, schedule, before=[] if before is None else [a.strip() for a in before[0].splitlines()]
+    )
+    if before is None:
+        schedule.audience = Audience.ALL if who.sees_confidential else Audience.OPEN
+    else:
+        schedule.audience = before[1]
+    if sends_outside(schedule):
+        schedule.audience = Audience.OPEN
     if not schedule.next_run_at:
         schedule.next_run_at = next_run_after(
             frequency=schedule.frequency, cron=schedule.cron, after=timezone.now()
         )
     schedule.full_clean()
-    creator = schedule.created_by if schedule.created_by_id else actor
+    creator = schedule.created_by if schedule.created_by_id else who
     check_scope_of(
         creator,
         scope_kind=schedule.scope_kind,
         scope_region=schedule.scope_region,
         scope_country=schedule.scope_country,
     )
-    if schedule.pk is None and actor is not None and getattr(actor, "pk", None):
-        schedule.created_by = actor  # type: ignore[assignment]  # a User
-    with transaction.atomic(), change_context(actor=actor, reason=reason or "report schedule saved"):
+    if schedule.pk is None and who.user is not None and getattr(who.user, "pk", None):
+        schedule.created_by = who.user
+    with transaction.atomic(), change_context(actor=who, reason=reason or "report schedule saved"):
         schedule.save()
     return schedule
 
@@ -258,6 +333,7 @@ def dispatch_due(*, now: datetime.datetime) -> list[Report]:
                         scope_region=schedule.scope_region,
                         scope_country=schedule.scope_country,
                         formats=list(schedule.formats),
+                        audience=audience_of(schedule),
                     )
             except IntegrityError:
                 logger.info("schedule %s already has its report for %s", pk, period)
@@ -299,6 +375,7 @@ def request_report(
     scope_country: object = None,
 ) -> Report:
     """Create a report on demand (no schedule) and enqueue its generation."""
+    who = Actor.of(actor)
     if period_end < period_start:
         raise ValidationError({"period_end": "The period ends before it starts."})
     report = Report(
@@ -309,7 +386,8 @@ def request_report(
         scope_kind=scope_kind,
         scope_region=scope_region,  # type: ignore[misc]  # a Region or None
         scope_country=scope_country,  # type: ignore[misc]  # a Country or None
-        requested_by=actor if getattr(actor, "pk", None) else None,  # type: ignore[misc]  # a User
+        requested_by=who.user if getattr(who.user, "pk", None) else None,
+        audience=who.audience,  # the requester's: a report never shows more than its reader sees
     )
     probe = ReportSchedule(
         name="-",
@@ -320,17 +398,17 @@ def request_report(
         scope_country=scope_country,  # type: ignore[misc]  # see above
     )
     validate_schedule(probe)
-    check_scope_of(actor, scope_kind=scope_kind, scope_region=scope_region, scope_country=scope_country)
+    check_scope_of(who, scope_kind=scope_kind, scope_region=scope_region, scope_country=scope_country)
     report.full_clean()
-    with transaction.atomic():
+    with transaction.atomic(), change_context(actor=who, reason="report requested"):
         report.save()
         enqueue_generation(report.pk)
     return report
 
 
-def regenerate(*, report: Report) -> bool:
+def regenerate(*, report: Report, actor: object = None, reason: str = "regenerated") -> bool:
     """Put a finished or failed report back to pending (attempts reset) and enqueue it."""
-    with transaction.atomic():
+    with transaction.atomic(), change_context(actor=Actor.of(actor), reason=reason):
         changed = Report.objects.filter(pk=report.pk, status__in=[RunStatus.DONE, RunStatus.FAILED]).update(
             status=RunStatus.PENDING, attempts=0, error="", updated_at=timezone.now()
         )
@@ -339,10 +417,24 @@ def regenerate(*, report: Report) -> bool:
     return bool(changed)
 
 
+def set_active(*, actor: object, schedule: ReportSchedule, active: bool) -> ReportSchedule:
+    """Pause or resume a schedule."""
+    reason = "resumed" if active else "paused"
+    return change_schedule(actor=actor, schedule=schedule, changes={"is_active": active}, reason=reason)
+
+
+def delete_schedule(*, actor: object, schedule: ReportSchedule, reason: str) -> None:
+    """Delete a schedule; its reports stay (their schedule becomes empty)."""
+    with transaction.atomic(), change_context(actor=Actor.of(actor), reason=reason):
+        schedule.delete()
+
+
 __all__ = [
     "MAX_ATTEMPTS",
     "Period",
+    "audience_of",
     "change_schedule",
+    "delete_schedule",
     "dispatch_due",
     "next_run_after",
     "period_for_run",
@@ -351,5 +443,6 @@ __all__ = [
     "request_report",
     "retry_failed",
     "save_schedule",
+    "set_active",
     "validate_schedule",
 ]

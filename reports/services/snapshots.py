@@ -1,9 +1,12 @@
 """Computed indicator values, stored as snapshots upserted on indicator × period or date × scope.
 
-Recomputing with unchanged inputs writes nothing (no new history row); a changed value or
-fingerprint updates the row and its history keeps the previous one, so "what we reported on
-date X" can be reproduced and the difference shown. A whole refresh runs in one transaction
-under a database lock, so a worker killed half-way leaves nothing partial.
+Every value is computed for both audiences (``all``: confidential records counted; ``open``:
+left out), each its own row. Recomputing with unchanged inputs writes nothing (no new history
+row); a changed value or fingerprint updates the row and its history keeps the previous one,
+so "what we reported on date X" can be reproduced and the difference shown. A whole refresh
+runs in one transaction under a database lock, so a worker killed half-way leaves nothing
+partial; each definition runs in its own savepoint, so one whose formula fails is rolled back
+and reported in ``RefreshOutcome.failures`` while every other one is stored.
 """
 
 import datetime
@@ -14,10 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from missions.models import Country, Region
+from tracker.actors import Audience
 from tracker.history import change_context
 
 from ..choices import ScopeKind
@@ -30,6 +34,15 @@ Period = tuple[datetime.date, datetime.date]
 _LOCK_KEY = zlib.crc32(b"reports.indicator_refresh")
 
 STANDARD_FIRST_YEAR = 2003  # launch of the Global Project (para 9)
+AUDIENCES = (Audience.ALL, Audience.OPEN)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A definition that could not be computed (its snapshots of this refresh were rolled back)."""
+
+    definition: IndicatorDefinition
+    error: str
 
 
 @dataclass
@@ -37,6 +50,13 @@ class RefreshOutcome:
     values: list[IndicatorValue] = field(default_factory=list)
     written: int = 0
     changed: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+    def add(self, other: "RefreshOutcome") -> None:
+        self.values += other.values
+        self.written += other.written
+        self.changed += other.changed
+        self.failures += other.failures
 
 
 def scope_from_key(key: str) -> Scope:
@@ -95,7 +115,7 @@ def _upsert(
     }
     existing = (
         IndicatorValue.objects.select_for_update()
-        .filter(indicator=definition, when_key=when_key, scope_key=scope.key)
+        .filter(indicator=definition, when_key=when_key, scope_key=scope.key, audience=scope.audience)
         .first()
     )
     if existing is None:
@@ -103,6 +123,7 @@ def _upsert(
             indicator=definition,
             when_key=when_key,
             scope_key=scope.key,
+            audience=scope.audience,
             reference_date=as_of,
             period_start=period[0] if period else None,
             period_end=period[1] if period else None,
@@ -134,10 +155,12 @@ def refresh_outcome(
     periods: Sequence[Period] = (),
     reference_dates: Sequence[datetime.date] = (),
     scope: Scope | None = None,
+    audiences: Sequence[str] = AUDIENCES,
     actor: Any = None,
     reason: str = "indicator refresh",
 ) -> RefreshOutcome:
-    """Compute every active definition (or those named) for the periods and dates that suit it."""
+    """Compute every active definition (or those named) for the periods and dates that suit it,
+    for each audience. A definition that fails is rolled back alone and listed in ``failures``."""
     scope = scope or Scope.global_()
     definitions = IndicatorDefinition.objects.filter(is_active=True)
     if codes is not None:
@@ -150,13 +173,36 @@ def refresh_outcome(
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         _lock()
         for definition in definitions.order_by("display_order", "code"):
-            if formula_for(definition).takes_reference_date:
-                for as_of in reference_dates:
-                    _upsert(definition, scope, period=None, as_of=as_of, outcome=outcome)
-            else:
-                for period in periods:
-                    _upsert(definition, scope, period=period, as_of=None, outcome=outcome)
+            one = RefreshOutcome()
+            try:
+                with transaction.atomic():  # a savepoint: a failing formula leaves nothing behind
+                    _refresh_one(definition, scope, audiences, periods, reference_dates, one)
+            except (OperationalError, InterfaceError):
+                raise  # the database, not the formula: the whole refresh is retried
+            except Exception as exc:  # noqa: BLE001 -- recorded as this definition's failure; the others go on
+                outcome.failures.append(Failure(definition, f"{type(exc).__name__}: {exc}"[:2000]))
+                continue
+            outcome.add(one)
     return outcome
+
+
+def _refresh_one(
+    definition: IndicatorDefinition,
+    scope: Scope,
+    audiences: Sequence[str],
+    periods: Sequence[Period],
+    reference_dates: Sequence[datetime.date],
+    outcome: RefreshOutcome,
+) -> None:
+    stock = formula_for(definition).takes_reference_date
+    for audience in audiences:
+        scoped = scope.with_audience(audience)
+        if stock:
+            for as_of in reference_dates:
+                _upsert(definition, scoped, period=None, as_of=as_of, outcome=outcome)
+        else:
+            for period in periods:
+                _upsert(definition, scoped, period=period, as_of=None, outcome=outcome)
 
 
 def refresh(
@@ -165,11 +211,17 @@ def refresh(
     periods: Sequence[Period] = (),
     reference_dates: Sequence[datetime.date] = (),
     scope: Scope | None = None,
+    audiences: Sequence[str] = AUDIENCES,
     actor: Any = None,
 ) -> list[IndicatorValue]:
     """Compute and upsert the snapshots; returns them (unchanged ones included)."""
     return refresh_outcome(
-        codes=codes, periods=periods, reference_dates=reference_dates, scope=scope, actor=actor
+        codes=codes,
+        periods=periods,
+        reference_dates=reference_dates,
+        scope=scope,
+        audiences=audiences,
+        actor=actor,
     ).values
 
 
@@ -220,7 +272,9 @@ def published_periods_and_dates() -> tuple[list[Period], list[datetime.date]]:
     dates: set[datetime.date] = set()
     for figure in PublishedFigure.objects.filter(indicator__isnull=False).select_related("indicator"):
         assert figure.indicator is not None  # noqa: S101 -- filtered above
-        key, _how = comparable_when_key(figure, takes_reference_date=figure.indicator.takes_reference_date)
+        key, _how = comparable_when_key(
+            figure, takes_reference_date=bool(figure.indicator.takes_reference_date)
+        )
         if key is None:
             continue
         if ".." in key:

@@ -299,7 +299,9 @@ def _make_rows(n: int) -> None:
         ContributionFactory.create(donor=donor, earmark_region=region, earmark_activity=activity)
         RegularBudgetAllocationFactory.create(year=2050 + i)
         indicator = IndicatorDefinitionFactory.create()
-        IndicatorValueFactory.create(indicator=indicator, scope_country=country, scope_key=f"country:{i}")
+        IndicatorValueFactory.create(  # open: the read token has no confidential scope
+            indicator=indicator, scope_country=country, scope_key=f"country:{i}", audience="open"
+        )
         ReportScheduleFactory.create(scope_country=country)
         report = ReportFactory.create(scope_region=region)
         ReportFile.objects.create(
@@ -323,15 +325,15 @@ QUERIES = {
     "follow-up-requests": 5,  # + the caller's regions, + the activities they see (fulfilled_by shown)
     "tools": 4,
     "organisations": 3,
-    "partnerships": 5,  # + the caller's regions (missions.access), for the activity ids it lists
+    "partnerships": 5,  # + the caller's regions (missions.visibility), for the activity ids it lists
     "donors": 3,
     "contributions": 4,  # + the caller's regions (missions.visibility), for the earmarked activity
     "budget-allocations": 3,
     "indicators": 3,
     "indicator-values": 3,
     "published-figures": 3,
-    "report-schedules": 5,  # + the caller's regions (missions.access)
-    "reports": 5,  # + the caller's regions (missions.access)
+    "report-schedules": 5,  # + the caller's regions (missions.visibility)
+    "reports": 5,  # + the caller's regions (missions.visibility)
 }
 
 
@@ -342,7 +344,7 @@ def test_activity_list_costs_nine_queries_at_any_page_size_and_four_from_the_cac
 ) -> None:  # type: ignore[no-untyped-def]
     _make_rows(3)
     read_client.get("/api/v1/regions/")
-    # token, user permissions, the user's regions (missions.access), the data version
+    # token, user permissions, the user's regions (missions.visibility), the data version
     # (tracker.api.list_cache), the page, countries, participations, outcomes, organisations
     with django_assert_num_queries(9):
         built = read_client.get("/api/v1/activities/", {"page_size": size})

@@ -55,10 +55,10 @@ def test_compute_one_records_the_outcome_and_a_second_delivery_is_skipped(sent) 
     assert compute_indicator_task(run_id=run.pk) == "skipped"
 
     run.refresh_from_db()
-    assert (run.status, run.values_written, run.values_changed, run.attempts) == (RunStatus.DONE, 1, 0, 1)
+    assert (run.status, run.values_written, run.values_changed, run.attempts) == (RunStatus.DONE, 2, 0, 1)
     assert run.started_at is not None
     assert run.finished_at is not None
-    assert IndicatorValue.objects.get().value == 1
+    assert IndicatorValue.objects.get(audience="all").value == 1
     assert IndicatorValue.history.count() == history
 
 
@@ -67,7 +67,7 @@ def test_compute_all_for_a_period_and_a_date(sent) -> None:  # type: ignore[no-u
 
     compute_all_indicators_task(run_id=run.pk)
 
-    assert IndicatorValue.objects.count() == 16
+    assert IndicatorValue.objects.count() == 2 * 19  # both audiences
     assert set(IndicatorValue.objects.values_list("when_key", flat=True)) == {
         "2006-01-01..2006-12-31",
         "2007-01-01",
@@ -82,7 +82,7 @@ def test_nightly_refresh_computes_the_standard_set_and_again_writes_nothing() ->
     second = ComputationRun.objects.exclude(pk=first.pk).get()
     years = first.requested_at.year - 2003 + 1
     # each year, since 2003, and the published figures' 2003-2006 and "to the end of 2006"
-    assert first.values_written == 14 * (years + 1 + 2) + 2 * (years + 1)
+    assert first.values_written == 2 * (17 * (years + 1 + 2) + 2 * (years + 1))  # both audiences
     assert (second.status, second.values_written) == (RunStatus.DONE, 0)
 
 

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db
 def test_load_creates_every_definition_and_the_37_published_figures() -> None:
     summary = load_published_figures()
 
-    assert IndicatorDefinition.objects.count() == 16
+    assert IndicatorDefinition.objects.count() == 19
     assert PublishedFigure.objects.count() == 37
-    assert summary.startswith("16 indicator definitions created")
+    assert summary.startswith("19 indicator definitions created")
     assert "37 created, 0 updated, 0 unchanged" in summary
 
 
@@ -28,7 +28,7 @@ def test_second_load_changes_nothing_and_writes_no_history() -> None:
 
     summary = load_published_figures()
 
-    assert "0 indicator definitions created (16 already present)" in summary
+    assert "0 indicator definitions created (19 already present)" in summary
     assert "0 created, 0 updated, 37 unchanged" in summary
     assert (PublishedFigure.history.count(), IndicatorDefinition.history.count()) == history_before
 

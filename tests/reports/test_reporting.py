@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from reports.choices import RunStatus, ScopeKind
 from reports.models import Report
 from reports.services import reporting
+from reports.services.published_figures import load_published_figures
 from reports.services.reporting.content import assemble, previous_period
 from reports.services.reporting.pdf import markup
 from tests.factories import ReportFactory, ReportScheduleFactory
@@ -29,6 +30,7 @@ def media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def world() -> World:
+    load_published_figures()  # the indicator definitions: every figure is read from their snapshots
     return build_world()
 
 
@@ -103,7 +105,7 @@ def test_a_quarter_leaves_out_what_is_known_only_by_its_year(world: World) -> No
 
 def test_regional_report_holds_no_other_regions_data(world: World) -> None:
     report = _report(scope_kind=ScopeKind.REGION, scope_region=world.region_a)
-    content, files = reporting.render_all(report, [])
+    content, files = reporting.render_all(report)
 
     assert content.figures["countries_directly_assisted"] == 2
     assert content.figures["deposits"] == 0
@@ -128,7 +130,7 @@ def test_regional_report_holds_no_other_regions_data(world: World) -> None:
 
 
 def test_xlsx_has_one_sheet_per_section_typed_cells_frozen_headers_and_widths(world: World) -> None:
-    _content, files = reporting.render_all(_report(formats=["xlsx"]), [])
+    _content, files = reporting.render_all(_report(formats=["xlsx"]))
     workbook = load_workbook(io.BytesIO(files["xlsx"]))
 
     assert workbook.sheetnames == [
@@ -154,7 +156,7 @@ def test_xlsx_has_one_sheet_per_section_typed_cells_frozen_headers_and_widths(wo
 
 
 def test_pdf_embeds_fonts_and_renders_chinese_and_arabic_names(world: World) -> None:
-    _content, files = reporting.render_all(_report(formats=["pdf"]), [])
+    _content, files = reporting.render_all(_report(formats=["pdf"]))
     reader = PdfReader(io.BytesIO(files["pdf"]))
     text = "".join(page.extract_text() for page in reader.pages)
     fonts = {}
@@ -230,3 +232,53 @@ def test_a_failing_renderer_fails_the_report_with_its_error_and_keeps_the_schedu
     assert report.files.count() == 0
     schedule.refresh_from_db()
     assert schedule.is_active
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "previous"),
+    [
+        (datetime.date(2006, 1, 1), datetime.date(2006, 12, 31), "2005-01-01..2005-12-31"),
+        # a quarter: the direct assistance known only by its year (2006) counts in neither
+        (datetime.date(2006, 1, 1), datetime.date(2006, 3, 31), "2005-10-01..2005-12-31"),
+    ],
+)
+def test_every_number_of_the_summary_is_its_snapshots_value(
+    world: World, start: datetime.date, end: datetime.date, previous: str
+) -> None:
+    report = _report(period_start=start, period_end=end)
+    snapshots = reporting.indicator_snapshots(report)
+    content = assemble(report, snapshots=snapshots)
+    by_key = {(v.indicator.code, v.when_key): v for v in snapshots}
+    period = f"{start.isoformat()}..{end.isoformat()}"
+    as_of, prev_as_of = (end + datetime.timedelta(days=1)).isoformat(), previous.split("..")[1]
+    prev_as_of = (datetime.date.fromisoformat(prev_as_of) + datetime.timedelta(days=1)).isoformat()
+
+    def value(code: str, key: str) -> object:
+        return int(by_key[(code, key)].value)
+
+    def stated(code: str, key: str) -> object:
+        snapshot = by_key[(code, key)]
+        return int(snapshot.value) if snapshot.input_count else None
+
+    expected = [
+        [value("IND-COUNTRIES-DIRECT", k) for k in (period, previous)],
+        [value("IND-ACTIVITIES-HELD", k) for k in (period, previous)],
+        [value("IND-EVENTS-HELD", k) for k in (period, previous)],
+        [by_key[("IND-EVENTS-HELD", k)].breakdown["participants"] for k in (period, previous)],
+        [stated("IND-OFFICIALS-TRAINED", k) for k in (period, previous)],
+        [value("IND-DEPOSITS", k) for k in (period, previous)],
+        [value("IND-RATIF-ALL-12", k) for k in (as_of, prev_as_of)],
+    ]
+    summary = content.section("summary").tables[0]
+    assert [row[1:3] for row in summary.rows] == expected
+    # the indicator section prints the same snapshots for the report's own period
+    table = content.section("indicators").tables[0]
+    printed = {row[0]: row[3] for row in table.rows if row[2] in (f"{start} to {end}", as_of)}
+    assert printed["IND-COUNTRIES-DIRECT"] == expected[0][0]
+    assert printed["IND-RATIF-ALL-12"] == expected[6][0]
+    assert content.section("activities").paragraphs[0].startswith(f"{expected[0][0]} countries")
+    # countries directly assisted, activities, events, participants, officials trained
+    if end.month == 12:
+        assert [row[1] for row in summary.rows[:5]] == [3, 5, 2, 65, None]
+    else:
+        assert [row[1] for row in summary.rows[:5]] == [1, 1, 0, None, None]

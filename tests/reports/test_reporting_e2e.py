@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from reports.choices import RunStatus, ScopeKind
 from reports.models import Report, ReportSchedule
 from reports.services import reporting
+from reports.services.published_figures import load_published_figures
 from reports.tasks.reporting import dispatch_due_reports_task
 from tests.factories import ReportScheduleFactory, UserFactory
 from tests.waiting import wait_for
@@ -148,6 +149,7 @@ def test_a_failing_renderer_marks_the_report_failed_and_keeps_the_schedule(
 
 
 def test_a_regional_report_holds_no_other_regions_data(worker: Any, mailoutbox: list[Any]) -> None:
+    load_published_figures()  # the figures are read from the indicators' snapshots
     world = build_world()
     yearly_schedule(name="Alpha yearly", scope_kind=ScopeKind.REGION, scope_region=world.region_a)
 

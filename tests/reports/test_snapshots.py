@@ -36,12 +36,16 @@ def test_refresh_stores_one_snapshot_per_definition_and_period_or_date() -> None
 
     values = refresh(codes=CODES, periods=[Y2006], reference_dates=[datetime.date(2007, 1, 1)])
 
-    assert sorted((v.indicator.code, v.when_key, v.scope_key) for v in values) == [
-        ("IND-COUNTRIES-ASSISTED", "2006-01-01..2006-12-31", "global"),
-        ("IND-COUNTRIES-DIRECT", "2006-01-01..2006-12-31", "global"),
-        ("IND-RATIF-ALL-12", "2007-01-01", "global"),
+    # one per audience: with confidential records (all) and without (open)
+    assert sorted((v.indicator.code, v.when_key, v.scope_key, v.audience) for v in values) == [
+        ("IND-COUNTRIES-ASSISTED", "2006-01-01..2006-12-31", "global", "all"),
+        ("IND-COUNTRIES-ASSISTED", "2006-01-01..2006-12-31", "global", "open"),
+        ("IND-COUNTRIES-DIRECT", "2006-01-01..2006-12-31", "global", "all"),
+        ("IND-COUNTRIES-DIRECT", "2006-01-01..2006-12-31", "global", "open"),
+        ("IND-RATIF-ALL-12", "2007-01-01", "global", "all"),
+        ("IND-RATIF-ALL-12", "2007-01-01", "global", "open"),
     ]
-    assisted = IndicatorValue.objects.get(indicator__code="IND-COUNTRIES-ASSISTED")
+    assisted = IndicatorValue.objects.get(indicator__code="IND-COUNTRIES-ASSISTED", audience="all")
     assert (assisted.value, assisted.input_count, assisted.period_start) == (Decimal(1), 1, Y2006[0])
     assert len(assisted.input_fingerprint) == 64
 
@@ -54,7 +58,7 @@ def test_second_refresh_with_unchanged_data_writes_nothing() -> None:
 
     outcome = refresh_outcome(codes=CODES, periods=[Y2006], reference_dates=[datetime.date(2007, 1, 1)])
 
-    assert (outcome.written, outcome.changed, len(outcome.values)) == (0, 0, 3)
+    assert (outcome.written, outcome.changed, len(outcome.values)) == (0, 0, 6)
     assert list(IndicatorValue.objects.values_list("pk", "computed_at", "value")) == before
     assert IndicatorValue.history.count() == history
 
@@ -69,8 +73,8 @@ def test_changed_data_updates_the_snapshot_and_history_keeps_the_old_value() -> 
 
     outcome = refresh_outcome(codes=["IND-COUNTRIES-ASSISTED"], periods=[Y2006], actor=officer)
 
-    snapshot = IndicatorValue.objects.get()
-    assert (outcome.written, outcome.changed) == (1, 1)
+    snapshot = IndicatorValue.objects.get(audience="all")
+    assert (outcome.written, outcome.changed) == (2, 2)  # both audiences
     assert snapshot.value == Decimal(2)
     assert previous_value(snapshot) == Decimal(1)
     latest = snapshot.history.first()  # type: ignore[attr-defined]  # django-simple-history
@@ -86,9 +90,11 @@ def test_scopes_are_separate_snapshots() -> None:
         codes=["IND-COUNTRIES-ASSISTED"], periods=[Y2006], scope=scope_from_key(f"country:{country.iso3}")
     )
 
-    assert sorted(IndicatorValue.objects.values_list("scope_key", "scope_country")) == [
-        (f"country:{country.iso3}", country.pk),
-        ("global", None),
+    assert sorted(IndicatorValue.objects.values_list("scope_key", "scope_country", "audience")) == [
+        (f"country:{country.iso3}", country.pk, "all"),
+        (f"country:{country.iso3}", country.pk, "open"),
+        ("global", None, "all"),
+        ("global", None, "open"),
     ]
 
 

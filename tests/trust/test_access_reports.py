@@ -9,10 +9,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from missions.models import OfficerAssignment
+from missions.visibility import visible
 from reports.choices import Frequency, ScopeKind
 from reports.models import ReportSchedule
-from reports.services.reporting.content import Scope
-from reports.services.schedules import request_report, save_schedule, visible_scoped
+from reports.scope import Scope
+from reports.services.schedules import request_report, save_schedule
 from tests.factories import ActivityFactory, CountryFactory, RegionFactory, ReportScheduleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,16 +80,16 @@ def test_schedule_lists_show_only_the_readers_regions(world: Any) -> None:
     ours = ReportScheduleFactory.create(scope_kind=ScopeKind.REGION, scope_region=world["wca"])
     ReportScheduleFactory.create(scope_kind=ScopeKind.REGION, scope_region=world["sea"])
     ReportScheduleFactory.create(scope_kind=ScopeKind.GLOBAL)
-    assert list(visible_scoped(world["officer"], ReportSchedule.objects.all())) == [ours]
+    assert list(visible(world["officer"], ReportSchedule.objects.all())) == [ours]
     hq = UserFactory.create(username="hq", is_superuser=True)
-    assert visible_scoped(hq, ReportSchedule.objects.all()).count() == 3
+    assert visible(hq, ReportSchedule.objects.all()).count() == 3
 
 
 def test_a_regional_report_holds_only_its_regions_activities(world: Any) -> None:
     in_mali = ActivityFactory.create(title="Mission to Mali", host_country=world["mali"])
     ActivityFactory.create(title="Mission to Lao PDR", host_country=world["laos"], region=world["sea"])
     tagged = ActivityFactory.create(title="Regional workshop", region=world["wca"])
-    scope = Scope(kind=ScopeKind.REGION, region=world["wca"])
+    scope = Scope.for_region(world["wca"])
     assert set(scope.activities()) <= {in_mali, tagged}
     assert "Mission to Lao PDR" not in set(scope.activities().values_list("title", flat=True))
     assert world["laos"] not in set(scope.countries())

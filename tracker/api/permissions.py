@@ -61,9 +61,3 @@ class ChangePermission(permissions.BasePermission):
 
 
 DEFAULT_PERMISSIONS = [permissions.IsAuthenticated, TokenScope, ModelPermissions]
-
-
-def may_see_confidential(request: Request) -> bool:
-    """Sessions (people, limited by their regions) see confidential records; tokens need the scope."""
-    scopes = token_scopes(request)
-    return scopes is None or "confidential" in scopes

@@ -6,7 +6,6 @@ error) and re-raised; the schedule is untouched and the dispatcher retries a bou
 of times (reports.services.schedules.MAX_ATTEMPTS).
 """
 
-import datetime
 import hashlib
 import logging
 from collections.abc import Callable
@@ -19,11 +18,12 @@ from django.utils import timezone
 
 from tracker.celery import app as celery_app
 
-from ...choices import ReportFormat, RunStatus, ScopeKind
-from ...indicators import Scope
+from ...choices import ReportFormat, RunStatus
 from ...models import IndicatorValue, Report, ReportFile
-from ..snapshots import refresh
-from .content import ReportContent, assemble
+from ...scope import Scope
+from ..recompute import record_failures
+from ..snapshots import refresh_outcome
+from .content import ReportContent, assemble, periods_and_dates
 from .html import render_html
 from .pdf import render_pdf
 from .xlsx import render_xlsx
@@ -44,24 +44,26 @@ DELIVER_TASK = "reports.tasks.deliver_report_task"
 
 
 def indicator_snapshots(report: Report) -> list[IndicatorValue]:
-    """Refresh and return the indicator snapshots of the report's period and scope.
+    """Refresh and return the indicator snapshots the report prints (its period and the previous
+    one, the trend's years and dates: ``content.periods_and_dates``), for its scope and audience.
 
-    Uses the indicators helper's ``reports.services.snapshots.refresh`` (paras 29-32 figures).
+    A definition that fails to compute is recorded as a failed run of that indicator
+    (``recompute.record_failures``) and simply has no snapshot here: the report still renders,
+    and says which figure is missing (``content.indicators_section``).
     """
-    if report.scope_kind == ScopeKind.REGION and report.scope_region is not None:
-        scope = Scope.for_region(report.scope_region)
-    elif report.scope_kind == ScopeKind.COUNTRY and report.scope_country is not None:
-        scope = Scope.for_country(report.scope_country)
-    else:
-        scope = Scope.global_()
-    values = refresh(
-        periods=[(report.period_start, report.period_end)],
-        reference_dates=[report.period_end + datetime.timedelta(days=1)],
+    scope = Scope.of(report)
+    periods, dates = periods_and_dates(report.period_start, report.period_end)
+    outcome = refresh_outcome(
+        periods=periods,
+        reference_dates=dates,
         scope=scope,
+        audiences=[scope.audience],
         actor=None,
+        reason=f"report {report.pk}",
     )
+    record_failures(outcome, scope_key=scope.key, requested_by=None)
     return list(
-        IndicatorValue.objects.filter(pk__in=[v.pk for v in values])
+        IndicatorValue.objects.filter(pk__in=[v.pk for v in outcome.values])
         .select_related("indicator")
         .prefetch_related("indicator__targets")
         .order_by("indicator__display_order", "indicator__code", "reference_date", "period_start")
@@ -83,7 +85,9 @@ def _store(report: Report, fmt: str, data: bytes) -> ReportFile:
     return record
 
 
-def render_all(report: Report, snapshots: list[IndicatorValue]) -> tuple[ReportContent, dict[str, bytes]]:
+def render_all(
+    report: Report, snapshots: list[IndicatorValue] | None = None
+) -> tuple[ReportContent, dict[str, bytes]]:
     content = assemble(report, snapshots=snapshots)
     return content, {fmt: RENDERERS[fmt](content) for fmt in report.formats}
 

@@ -1,4 +1,10 @@
-"""Assembles a report's sections from the records, following the structure of E/CN.15/2007/9.
+"""Assembles a report's sections, following the structure of E/CN.15/2007/9.
+
+Every figure the report prints (the key figures, the activity and country tables, the trends,
+the indicator table) is read from the indicator snapshots of its period, scope and audience,
+so one figure is computed once (``reports.indicators``) and the summary and the indicator
+section cannot disagree. The lists (events, joint activities) come from the records, narrowed
+by the same ``Scope`` and audience: an open report lists no confidential activity.
 
 The result (``ReportContent``) is plain data: sections of paragraphs, typed tables and chart
 series. The PDF, XLSX and HTML renderers only lay it out, so every format says the same thing.
@@ -12,25 +18,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from missions import legal_status
-from missions.choices import (
-    DIRECT_ASSISTANCE_KINDS,
-    ActivityKind,
-    ActivityStatus,
-    CountryRole,
-    DatePrecision,
-)
-from missions.models import Activity, ActivityCountry, Country, Ratification, Region
+from missions.choices import ActivityKind, CountryRole
+from missions.models import Activity, ActivityCountry, Country
 from partners.choices import ContributionKind, OrganisationRole
 from partners.models import ActivityOrganisation, Contribution, Partnership
 
 from ...choices import ScopeKind
-from ...models import IndicatorValue, Report
+from ...indicators import EVENT_KINDS, NO_REGION
+from ...models import IndicatorDefinition, IndicatorValue, Report
+from ...scope import Scope
 
-# Kinds shown in the workshops and trainings table (para 21 and the training courses).
-EVENT_KINDS = (ActivityKind.WORKSHOP, ActivityKind.TRAINING_COURSE, ActivityKind.MINISTERIAL_MEETING)
 # The impact indicators start from the Global Project's launch (para 30: January 2003).
 TREND_FIRST_YEAR = 2003
 
@@ -85,59 +85,9 @@ class ReportContent:
 
 
 # --- Scope and period ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Scope:
-    kind: str
-    region: Region | None = None
-    country: Country | None = None
-
-    @property
-    def label(self) -> str:
-        if self.kind == ScopeKind.REGION and self.region is not None:
-            return f"Region: {self.region.name}"
-        if self.kind == ScopeKind.COUNTRY and self.country is not None:
-            return f"Country: {self.country.name_en}"
-        return "Global"
-
-    @property
-    def is_global(self) -> bool:
-        return self.kind == ScopeKind.GLOBAL
-
-    def countries(self) -> QuerySet[Country]:
-        if self.kind == ScopeKind.COUNTRY and self.country is not None:
-            return Country.objects.filter(pk=self.country.pk)
-        if self.kind == ScopeKind.REGION and self.region is not None:
-            in_region = getattr(Country.objects, "in_region", None)
-            if in_region is not None:  # the legal-status helper's CountryQuerySet method
-                result: QuerySet[Country] = in_region(self.region)
-                return result
-            r = self.region
-            return Country.objects.filter(
-                Q(field_region=r) | Q(m49_region=r) | Q(m49_subregion=r) | Q(m49_subregion__parent=r)
-            )
-        return Country.objects.all()
-
-    def activities(self) -> QuerySet[Activity]:
-        """Activities of the scope: of its region, or with one of its countries taking part."""
-        qs = Activity.objects.all()
-        if self.is_global:
-            return qs
-        in_scope = ActivityCountry.objects.filter(
-            activity=OuterRef("pk"), country__in=self.countries().values("pk")
-        )
-        condition = Q(Exists(in_scope))
-        if self.kind == ScopeKind.REGION:
-            condition |= Q(region=self.region)
-        return qs.filter(condition)
-
-    def country_filter(self, prefix: str = "country") -> Q:
-        if self.is_global:
-            return Q()
-        return Q(**{f"{prefix}__in": self.countries().values("pk")})
-
-
 def scope_of(report: Report) -> Scope:
-    return Scope(kind=report.scope_kind, region=report.scope_region, country=report.scope_country)
+    """The report's scope and audience (the one ``Scope`` of the indicators)."""
+    return Scope.of(report)
 
 
 def previous_period(start: datetime.date, end: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -153,73 +103,88 @@ def previous_period(start: datetime.date, end: datetime.date) -> tuple[datetime.
     return prev_end - length, prev_end
 
 
-def _covers(start: datetime.date, end: datetime.date, first: datetime.date, last: datetime.date) -> bool:
-    return start <= first and last <= end
-
-
 def activities_in_period(scope: Scope, start: datetime.date, end: datetime.date) -> QuerySet[Activity]:
-    """Held activities that started in the period, counting one known only by its month or
-    year only when the period covers that whole month or year (so a quarter never claims
-    work the records date only to "2006")."""
-    qs = scope.activities().filter(status=ActivityStatus.HELD, start_date__gte=start, start_date__lte=end)
-    whole_years = [y for y in range(start.year, end.year + 1) if _covers(start, end, *_year(y))]
-    whole_months = [
-        (y, m)
-        for y in range(start.year, end.year + 1)
-        for m in range(1, 13)
-        if _covers(start, end, *_month(y, m))
+    """Held activities of the scope and its audience that started in the period (the one date
+    rule, ``ActivityQuerySet.in_period``: one known only by its month or year counts only when
+    the period covers that whole month or year)."""
+    return scope.activities().held().in_period(start, end)
+
+
+# --- Figures: every one is read from the indicator snapshots -------------------------------
+def trend_years(end: datetime.date) -> list[int]:
+    return list(range(min(TREND_FIRST_YEAR, end.year), end.year + 1))
+
+
+def periods_and_dates(
+    start: datetime.date, end: datetime.date
+) -> tuple[list[tuple[datetime.date, datetime.date]], list[datetime.date]]:
+    """The periods and dates whose snapshots a report prints: its period and the previous one,
+    the whole years of the trend, 1 January of each trend year and the day after each period."""
+    prev_start, prev_end = previous_period(start, end)
+    years = trend_years(end)
+    periods = [
+        (start, end),
+        (prev_start, prev_end),
+        (datetime.date(years[0], 1, 1), datetime.date(end.year, 12, 31)),
     ]
-    month_q = Q()
-    for y, m in whole_months:
-        month_q |= Q(start_date__year=y, start_date__month=m)
-    precise = Q(date_precision=DatePrecision.DAY)
-    precise |= Q(date_precision=DatePrecision.MONTH) & month_q if whole_months else Q(pk__in=[])
-    precise |= Q(date_precision=DatePrecision.YEAR, start_date__year__in=whole_years)
-    return qs.filter(precise)
+    dates = [end + datetime.timedelta(days=1), prev_end + datetime.timedelta(days=1)]
+    dates += [datetime.date(y, 1, 1) for y in [*years, end.year + 1]]
+    return list(dict.fromkeys(periods)), list(dict.fromkeys(dates))
 
 
-def _year(y: int) -> tuple[datetime.date, datetime.date]:
-    return datetime.date(y, 1, 1), datetime.date(y, 12, 31)
+class Snapshots:
+    """The snapshots a report reads, by code and period or date; a missing one is noted, and
+    the figure it would give is left empty (its computation failed or it is not defined)."""
 
+    def __init__(self, values: Iterable[IndicatorValue]) -> None:
+        self.values = list(values)
+        self._by_key = {(v.indicator.code, v.when_key): v for v in self.values}
+        self.missing: list[str] = []
 
-def _month(y: int, m: int) -> tuple[datetime.date, datetime.date]:
-    nxt = datetime.date(y + m // 12, m % 12 + 1, 1)
-    return datetime.date(y, m, 1), nxt - datetime.timedelta(days=1)
+    def get(
+        self,
+        code: str,
+        *,
+        period: tuple[datetime.date, datetime.date] | None = None,
+        as_of: datetime.date | None = None,
+    ) -> IndicatorValue | None:
+        key = as_of.isoformat() if as_of else f"{period[0].isoformat()}..{period[1].isoformat()}"  # type: ignore[index]  # one of the two
+        found = self._by_key.get((code, key))
+        if found is None and code not in self.missing:
+            self.missing.append(code)
+        return found
 
+    def count(self, code: str, **when: Any) -> int | None:
+        found = self.get(code, **when)
+        return int(found.value) if found is not None else None
 
-# --- Figures -------------------------------------------------------------------------------
-def countries_directly_assisted(scope: Scope, start: datetime.date, end: datetime.date) -> QuerySet[Country]:
-    activities = activities_in_period(scope, start, end).filter(kind__in=DIRECT_ASSISTANCE_KINDS)
-    return (
-        scope.countries()
-        .filter(
-            activity_roles__role=CountryRole.BENEFICIARY,
-            activity_roles__activity__in=activities.values("pk"),
+    def note(self) -> str:
+        if not self.missing:
+            return ""
+        return (
+            f"Not available: {', '.join(sorted(self.missing))} (no snapshot: the indicator is not "
+            "defined or its computation failed; see the computation runs). Those cells are empty."
         )
-        .distinct()
-        .order_by("name_en")
-    )
 
 
-def _period_figures(scope: Scope, start: datetime.date, end: datetime.date) -> dict[str, int | None]:
-    activities = activities_in_period(scope, start, end)
-    events = activities.filter(kind__in=EVENT_KINDS)
-    totals = events.aggregate(participants=Sum("participant_count"))
-    trained = activities.aggregate(trained=Sum("officials_trained"))
-    deposits = Ratification.objects.filter(
-        scope.country_filter(), deposit_date__gte=start, deposit_date__lte=end
-    ).exclude(action="")
-    return {
-        "countries_directly_assisted": countries_directly_assisted(scope, start, end).count(),
-        "activities_held": activities.count(),
-        "workshops_and_trainings": events.count(),
-        # None, not 0, where no record states a number: the report does not invent one.
-        "participants": totals["participants"],
-        "officials_trained": trained["trained"],
-        "deposits": deposits.count(),
-    }
+def _participants(value: IndicatorValue | None) -> int | None:
+    return None if value is None else value.breakdown.get("participants")
 
 
+def _stated_sum(value: IndicatorValue | None) -> int | None:
+    # None, not 0, where no record states a number: the report does not invent one.
+    return None if value is None or not value.input_count else int(value.value)
+
+
+# (figure, indicator code, how the figure is read from its snapshot)
+SUMMARY_FIGURES: list[tuple[str, str, Callable[[IndicatorValue | None], Any]]] = [
+    ("countries_directly_assisted", "IND-COUNTRIES-DIRECT", lambda v: None if v is None else int(v.value)),
+    ("activities_held", "IND-ACTIVITIES-HELD", lambda v: None if v is None else int(v.value)),
+    ("workshops_and_trainings", "IND-EVENTS-HELD", lambda v: None if v is None else int(v.value)),
+    ("participants", "IND-EVENTS-HELD", _participants),
+    ("officials_trained", "IND-OFFICIALS-TRAINED", _stated_sum),
+    ("deposits", "IND-DEPOSITS", lambda v: None if v is None else int(v.value)),
+]
 SUMMARY_LABELS = {
     "countries_directly_assisted": "Countries directly assisted (para 15)",
     "activities_held": "Activities held",
@@ -228,31 +193,15 @@ SUMMARY_LABELS = {
     "officials_trained": "Officials trained (as stated)",
     "deposits": "Deposits of the universal instruments by the countries in scope",
 }
+ALL_12 = "IND-RATIF-ALL-12"
 
 
-# --- Legal status (the legal-status helper's module: one definition of the counting rules) --
-def countries_with_all_first_12(scope: Scope, as_of: datetime.date) -> int:
-    return legal_status.countries_with_all(as_of=as_of).filter(pk__in=scope.countries().values("pk")).count()
+def _period_figures(snapshots: Snapshots, start: datetime.date, end: datetime.date) -> dict[str, Any]:
+    return {key: read(snapshots.get(code, period=(start, end))) for key, code, read in SUMMARY_FIGURES}
 
 
 def coverage_text(as_of: datetime.date) -> str:
     return legal_status.coverage(as_of=as_of).text
-
-
-def deposits_per_year(scope: Scope, years: Iterable[int]) -> dict[int, int]:
-    years = list(years)
-    rows = (
-        Ratification.objects.filter(
-            scope.country_filter(),
-            deposit_date__year__gte=years[0],
-            deposit_date__year__lte=years[-1],
-        )
-        .exclude(action="")
-        .values_list("deposit_date__year")
-        .annotate(n=Count("pk"))
-    )
-    found = dict(rows)
-    return {y: int(found.get(y, 0)) for y in years}
 
 
 # --- Sections ------------------------------------------------------------------------------
@@ -262,16 +211,12 @@ def _change(current: int | Decimal | None, previous: int | Decimal | None) -> in
     return current - previous
 
 
-def _names(countries: Iterable[Country]) -> str:
-    return "; ".join(c.name_en for c in countries)
-
-
 def summary_section(
-    scope: Scope, start: datetime.date, end: datetime.date, figures: dict[str, Any]
+    scope: Scope, start: datetime.date, end: datetime.date, figures: dict[str, Any], snapshots: Snapshots
 ) -> Section:
     prev_start, prev_end = previous_period(start, end)
-    current = _period_figures(scope, start, end)
-    previous = _period_figures(scope, prev_start, prev_end)
+    current = _period_figures(snapshots, start, end)
+    previous = _period_figures(snapshots, prev_start, prev_end)
     figures.update(current)
     rows: list[list[Any]] = [
         [label, current[key], previous[key], _change(current[key], previous[key])]
@@ -279,15 +224,15 @@ def summary_section(
     ]
     as_of = end + datetime.timedelta(days=1)
     prev_as_of = prev_end + datetime.timedelta(days=1)
-    all_12 = countries_with_all_first_12(scope, as_of)
-    all_12_prev = countries_with_all_first_12(scope, prev_as_of)
+    all_12 = snapshots.count(ALL_12, as_of=as_of)
+    all_12_prev = snapshots.count(ALL_12, as_of=prev_as_of)
     figures["countries_with_all_first_12"] = all_12
     rows.append(
         [
             f"UN Member States party to all of the first 12 instruments at {as_of.isoformat()}",
             all_12,
             all_12_prev,
-            all_12 - all_12_prev,
+            _change(all_12, all_12_prev),
         ]
     )
     table = Table(
@@ -316,35 +261,45 @@ def summary_section(
     )
 
 
+NO_REGION_LABEL = "(no field region recorded)"
+
+
 def activities_section(
-    scope: Scope, start: datetime.date, end: datetime.date, figures: dict[str, Any]
+    scope: Scope, start: datetime.date, end: datetime.date, figures: dict[str, Any], snapshots: Snapshots
 ) -> Section:
-    activities = activities_in_period(scope, start, end)
-    by_kind = dict(activities.values_list("kind").annotate(n=Count("pk")))
+    held = snapshots.get("IND-ACTIVITIES-HELD", period=(start, end))
+    by_kind = held.breakdown.get("per_kind", {}) if held is not None else {}
     kind_rows = [[label, int(by_kind[value])] for value, label in ActivityKind.choices if by_kind.get(value)]
-    by_region = activities.values_list("region__name").annotate(n=Count("pk")).order_by("region__name")
-    region_rows = [[name or "(no field region recorded)", int(n)] for name, n in by_region]
-    assisted = list(countries_directly_assisted(scope, start, end))
-    kinds_by_country: dict[int, set[str]] = defaultdict(set)
-    labels = dict(ActivityKind.choices)
-    for country_id, kind in ActivityCountry.objects.filter(
-        country__in=[c.pk for c in assisted],
-        role=CountryRole.BENEFICIARY,
-        activity__in=activities.filter(kind__in=DIRECT_ASSISTANCE_KINDS).values("pk"),
-    ).values_list("country_id", "activity__kind"):
-        kinds_by_country[country_id].add(str(labels[kind]))
-    country_rows = [
-        [i, c.iso3, c.name_en, c.name_ar, c.name_zh, "; ".join(sorted(kinds_by_country[c.pk]))]
-        for i, c in enumerate(assisted, start=1)
+    by_region = held.breakdown.get("per_region", {}) if held is not None else {}
+    region_rows = [
+        [NO_REGION_LABEL if name == NO_REGION else name, int(n)]
+        for name, n in sorted(by_region.items(), key=lambda item: (item[0] == NO_REGION, item[0]))
     ]
-    figures["countries_assisted"] = [c.iso3 for c in assisted]
+    direct = snapshots.get("IND-COUNTRIES-DIRECT", period=(start, end))
+    per_country: dict[str, Any] = direct.breakdown.get("per_country", {}) if direct is not None else {}
+    names = {c.iso3: c for c in Country.objects.filter(iso3__in=list(per_country))}
+    labels = dict(ActivityKind.choices)
+    assisted = sorted(per_country, key=lambda iso3: (per_country[iso3]["name"], iso3))
+    country_rows = [
+        [
+            i,
+            iso3,
+            per_country[iso3]["name"],
+            names[iso3].name_ar if iso3 in names else "",
+            names[iso3].name_zh if iso3 in names else "",
+            "; ".join(sorted(str(labels.get(kind, kind)) for kind in per_country[iso3]["kinds"])),
+        ]
+        for i, iso3 in enumerate(assisted, start=1)
+    ]
+    figures["countries_assisted"] = assisted
+    count = len(assisted) if direct is not None else None
     return Section(
         key="activities",
         title="Direct assistance and activities",
         paragraphs=[
-            f"{len(assisted)} countries received direct technical assistance in the period "
-            "(missions, video conferences, support for CTC reports, delegation visits, or "
-            "direct assistance of a form the records do not state)."
+            f"{count if count is not None else 'An unknown number of'} countries received direct "
+            "technical assistance in the period (missions, video conferences, support for CTC "
+            "reports, delegation visits, or direct assistance of a form the records do not state)."
         ],
         tables=[
             Table(
@@ -388,7 +343,7 @@ def events_section(scope: Scope, start: datetime.date, end: datetime.date) -> Se
         co_organisers[activity_id].append(acronym or name)
     countries: dict[int, list[str]] = defaultdict(list)
     for activity_id, name in (
-        ActivityCountry.objects.filter(scope.country_filter(), activity__in=ids)
+        ActivityCountry.objects.filter(scope.country_q("country"), activity__in=ids)
         .exclude(role=CountryRole.HOST)
         .order_by("country__name_en")
         .values_list("activity_id", "country__name_en")
@@ -452,19 +407,29 @@ def indicators_section(
     start: datetime.date,
     end: datetime.date,
     figures: dict[str, Any],
-    snapshots: list[IndicatorValue],
+    snapshots: Snapshots,
 ) -> Section:
-    years = list(range(min(TREND_FIRST_YEAR, end.year), end.year + 1))
+    years = trend_years(end)
     # Para 30 counts at January of each year (January 2003: 26; January 2007: 85).
     dates = [*years, end.year + 1]
-    all_12 = {y: countries_with_all_first_12(scope, datetime.date(y, 1, 1)) for y in dates}
-    deposits = deposits_per_year(scope, years)
+    all_12 = {y: snapshots.count(ALL_12, as_of=datetime.date(y, 1, 1)) for y in dates}
+    cumulative = snapshots.get(
+        "IND-DEPOSITS", period=(datetime.date(years[0], 1, 1), datetime.date(end.year, 12, 31))
+    )
+    per_year = cumulative.breakdown.get("per_year", {}) if cumulative is not None else None
+    deposits = {y: (int(per_year.get(str(y), 0)) if per_year is not None else None) for y in years}
     figures["trend_all_first_12"] = all_12
     figures["trend_deposits"] = deposits
     as_of = end + datetime.timedelta(days=1)
     caveat = f"Status data: {coverage_text(as_of)}."
+    own_keys = {f"{start.isoformat()}..{end.isoformat()}", as_of.isoformat()}
+    listed = [v for v in snapshots.values if v.when_key in own_keys]
+    shown = {v.indicator.code for v in listed}
+    for code in IndicatorDefinition.objects.filter(is_active=True).values_list("code", flat=True):
+        if code not in shown and code not in snapshots.missing:
+            snapshots.missing.append(code)  # its computation failed: said, not silently left out
     rows: list[list[Any]] = []
-    for value in snapshots:
+    for value in listed:
         definition = value.indicator
         target = next(iter(definition.targets.all()), None)
         when = (
@@ -522,7 +487,7 @@ def indicators_section(
             "all_first_12",
             "UN Member States party to all of the first 12 instruments, on 1 January",
             dates,
-            {"countries": [float(all_12[y]) for y in dates]},
+            {"countries": [float(all_12[y] or 0) for y in dates]},
             "line",
             caveat,
         ),
@@ -530,7 +495,7 @@ def indicators_section(
             "deposits",
             "Deposits of the universal instruments per year",
             years,
-            {"deposits": [float(deposits[y]) for y in years]},
+            {"deposits": [float(deposits[y] or 0) for y in years]},
             "bar",
             caveat,
         ),
@@ -538,7 +503,7 @@ def indicators_section(
     return Section(
         key="indicators",
         title="Measuring the impact (paras 29-32)",
-        paragraphs=[caveat],
+        paragraphs=[p for p in (caveat, snapshots.note()) if p],
         tables=tables,
         charts=charts,
     )
@@ -613,8 +578,10 @@ def funding_section(
     years = list(range(start.year, end.year + 1))
     contributions = Contribution.objects.filter(year__in=years)
     if not scope.is_global:
-        region = scope.region if scope.kind == ScopeKind.REGION else None
-        contributions = contributions.filter(earmark_region=region) if region else contributions.none()
+        region_id = scope.region_id if scope.kind == ScopeKind.REGION else None
+        contributions = (
+            contributions.filter(earmark_region_id=region_id) if region_id else contributions.none()
+        )
     by_kind = dict(contributions.values_list("kind").annotate(total=Sum("amount")))
     kind_rows = [[label, by_kind.get(value) or Decimal("0")] for value, label in ContributionKind.choices]
     tables = [
@@ -668,14 +635,20 @@ def assemble(
     snapshots: list[IndicatorValue] | None = None,
     annex: Callable[..., Any] = annex_table_from_partners,
 ) -> ReportContent:
-    """Every section of ``report`` from the records, for its period and scope."""
+    """Every section of ``report`` for its period, scope and audience. Every figure comes from
+    the indicator snapshots (``snapshots``; refreshed here when not given), so the summary and
+    the indicator section cannot disagree; the lists come from the records of the audience."""
     scope = scope_of(report)
     start, end = report.period_start, report.period_end
+    if snapshots is None:
+        from . import indicator_snapshots
+
+        snapshots = indicator_snapshots(report)
     figures: dict[str, Any] = {}
-    used = list(snapshots or [])
+    used = Snapshots(snapshots)
     sections = [
-        summary_section(scope, start, end, figures),
-        activities_section(scope, start, end, figures),
+        summary_section(scope, start, end, figures, used),
+        activities_section(scope, start, end, figures, used),
         events_section(scope, start, end),
         indicators_section(scope, start, end, figures, used),
         partners_section(scope, start, end),
@@ -688,5 +661,5 @@ def assemble(
         scope_label=scope.label,
         sections=sections,
         figures=figures,
-        indicator_values=used,
+        indicator_values=used.values,
     )

@@ -1,9 +1,10 @@
-"""Object-level access: an officer sees and changes only the work of their regions."""
+"""The one visibility rule (missions.visibility): an officer sees and changes only the work of
+their regions, and confidential records only with the permission (a token also with the scope)."""
 
 import pytest
 from django.contrib.auth.models import Permission
 
-from missions import access
+from missions import visibility
 from missions.models import Activity, OfficerAssignment
 from tests.factories import (
     ActivityCountryFactory,
@@ -29,7 +30,10 @@ def world():
     tagged_wca = ActivityFactory.create(title="Regional workshop", region=wca)
     secret = ActivityFactory.create(title="Confidential visit", host_country=mali, is_confidential=True)
     officer = UserFactory.create(username="wca-officer", is_staff=True)
-    officer.user_permissions.add(Permission.objects.get(codename="change_activity"))
+    officer.user_permissions.add(
+        Permission.objects.get(codename="change_activity"),
+        Permission.objects.get(codename="view_confidential_activity"),
+    )
     OfficerAssignment.objects.create(user=officer, region=wca)
     return {
         "wca": wca,
@@ -47,7 +51,7 @@ def _titles(qs):
 
 
 def test_an_officer_sees_only_the_activities_of_their_regions(world):
-    assert _titles(access.visible_activities(world["officer"])) == [
+    assert _titles(visibility.activities(world["officer"])) == [
         "Confidential visit",
         "Mission to Mali",
         "Regional workshop",
@@ -56,28 +60,40 @@ def test_an_officer_sees_only_the_activities_of_their_regions(world):
 
 def test_an_officer_cannot_change_an_activity_of_another_region(world):
     officer = world["officer"]
-    assert access.can_change_activity(officer, world["mali"]) is True
-    assert access.can_change_activity(officer, world["laos"]) is False
+    assert visibility.can_change_activity(officer, world["mali"]) is True
+    assert visibility.can_change_activity(officer, world["laos"]) is False
 
 
 def test_without_the_change_permission_nothing_is_changeable(world):
     reader = UserFactory.create(username="wca-reader")
     OfficerAssignment.objects.create(user=reader, region=world["wca"])
-    assert access.can_see_activity(reader, world["mali"]) is True
-    assert access.can_change_activity(reader, world["mali"]) is False
+    assert visibility.can_see(reader, world["mali"]) is True
+    assert visibility.can_change_activity(reader, world["mali"]) is False
 
 
 def test_a_user_with_no_region_sees_nothing_and_headquarters_sees_everything(world):
     nobody = UserFactory.create(username="unassigned")
-    assert access.visible_activities(nobody).count() == 0
+    assert visibility.activities(nobody).count() == 0
     hq = UserFactory.create(username="hq-manager")
     hq.user_permissions.add(Permission.objects.get(codename="access_all_regions"))
-    assert access.visible_activities(hq).count() == Activity.objects.count() == 4
+    assert visibility.activities(hq).count() == Activity.objects.count() == 4
 
 
-def test_confidential_activities_are_hidden_when_the_caller_may_not_see_them(world):
-    visible = access.visible_activities(world["officer"], include_confidential=False)
-    assert "Confidential visit" not in _titles(visible)
+def test_confidential_activities_need_the_permission(world):
+    reader = UserFactory.create(username="wca-no-confidential")
+    OfficerAssignment.objects.create(user=reader, region=world["wca"])
+    assert _titles(visibility.activities(reader)) == ["Mission to Mali", "Regional workshop"]
+
+
+def test_a_token_without_the_confidential_scope_sees_no_confidential_record(world):
+    from tracker.actors import Actor
+
+    officer = world["officer"]  # holds the permission; the token's scopes narrow it
+    assert "Confidential visit" not in _titles(
+        visibility.activities(Actor(user=officer, scopes=frozenset({"read"})))
+    )
+    with_scope = Actor(user=officer, scopes=frozenset({"read", "confidential"}))
+    assert "Confidential visit" in _titles(visibility.activities(with_scope))
 
 
 def test_rows_hanging_off_an_activity_follow_its_visibility(world):
@@ -85,11 +101,11 @@ def test_rows_hanging_off_an_activity_follow_its_visibility(world):
 
     OutcomeDocumentFactory.create(activity=world["mali"], title="Plan for Mali")
     OutcomeDocumentFactory.create(activity=world["laos"], title="Plan for Lao PDR")
-    rows = access.visible_through_activity(world["officer"], OutcomeDocument.objects.all())
+    rows = visibility.through_activity(world["officer"], OutcomeDocument.objects.all())
     assert sorted(rows.values_list("title", flat=True)) == ["Plan for Mali"]
 
 
 def test_anonymous_users_see_nothing(world):
     from django.contrib.auth.models import AnonymousUser
 
-    assert access.visible_activities(AnonymousUser()).count() == 0
+    assert visibility.activities(AnonymousUser()).count() == 0
