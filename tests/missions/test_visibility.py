@@ -76,6 +76,9 @@ def test_a_user_with_no_region_sees_nothing_and_headquarters_sees_everything(wor
     assert visibility.activities(nobody).count() == 0
     hq = UserFactory.create(username="hq-manager")
     hq.user_permissions.add(Permission.objects.get(codename="access_all_regions"))
+    assert visibility.activities(hq).count() == 3  # every region, but not the confidential visit
+    hq.user_permissions.add(Permission.objects.get(codename="view_confidential_activity"))
+    hq = type(hq).objects.get(pk=hq.pk)  # a fresh user: permissions are cached per instance
     assert visibility.activities(hq).count() == Activity.objects.count() == 4
 
 
