@@ -102,6 +102,12 @@ class Activity(models.Model):
     source_paragraph = models.CharField(max_length=60, blank=True, help_text="e.g. 21(a).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="One more on every change of the activity or of its rows, through any door: "
+        "the API's ETag and the admin's conflict check compare it (tracker.writing).",
+    )
     history = HistoricalRecords()
 
     objects = ActivityQuerySet.as_manager()

@@ -19,7 +19,7 @@ from rest_framework.serializers import BaseSerializer
 from tracker.history import change_context
 
 from . import list_cache
-from .etags import check_if_match, etag_of, matches_if_none_match
+from .etags import check_if_match, etag_for, matches_if_none_match
 from .idempotency import idempotent
 from .reading import reader_for
 from .scoping import scope_queryset
@@ -87,7 +87,7 @@ class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
                 return hit
         instance = self.get_object()
         data = self.get_serializer(instance).data
-        etag = etag_of(data)
+        etag = etag_for(instance, data)
         if matches_if_none_match(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         if key is None:
@@ -116,9 +116,9 @@ class ApiCreateMixin(mixins.CreateModelMixin):
         serializer.is_valid(raise_exception=True)
         with transaction.atomic(), change_context(actor=request.user, reason=self.reason()):  # type: ignore[attr-defined]
             self.perform_create(serializer)  # type: ignore[misc]  # a GenericAPIView at run time
-        instance = serializer.instance
-        fresh = self.get_serializer(self._reload(instance)).data  # type: ignore[attr-defined]
-        headers = {"ETag": etag_of(fresh), "Location": f"{request.path.rstrip('/')}/{instance.pk}/"}
+        stored = self._reload(serializer.instance)
+        fresh = self.get_serializer(stored).data  # type: ignore[attr-defined]
+        headers = {"ETag": etag_for(stored, fresh), "Location": f"{request.path.rstrip('/')}/{stored.pk}/"}
         return Response(fresh, status=status.HTTP_201_CREATED, headers=headers)
 
     def _reload(self, instance: Model) -> Model:
@@ -137,13 +137,14 @@ class ApiWriteMixin(ApiCreateMixin):
         partial = kwargs.pop("partial", False)
         with transaction.atomic():
             instance = self._locked_object()
-            check_if_match(request, etag_of(self.get_serializer(instance).data))  # type: ignore[attr-defined]
+            check_if_match(request, self._etag(instance))
             serializer = self.get_serializer(instance, data=request.data, partial=partial)  # type: ignore[attr-defined]
             serializer.is_valid(raise_exception=True)
             with change_context(actor=request.user, reason=self.reason()):  # type: ignore[attr-defined]
                 self.perform_update(serializer)
-        fresh = self.get_serializer(self._reload(serializer.instance)).data  # type: ignore[attr-defined]
-        return Response(fresh, headers={"ETag": etag_of(fresh)})
+        stored = self._reload(serializer.instance)
+        fresh = self.get_serializer(stored).data  # type: ignore[attr-defined]
+        return Response(fresh, headers={"ETag": etag_for(stored, fresh)})
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         kwargs["partial"] = True
@@ -152,10 +153,14 @@ class ApiWriteMixin(ApiCreateMixin):
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with transaction.atomic():
             instance = self._locked_object()
-            check_if_match(request, etag_of(self.get_serializer(instance).data))  # type: ignore[attr-defined]
+            check_if_match(request, self._etag(instance))
             with change_context(actor=request.user, reason=self.reason()):  # type: ignore[attr-defined]
                 self.perform_destroy(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _etag(self, instance: Model) -> str:
+        """The current ETag, as the last GET gave it (the version of the locked row, if it has one)."""
+        return etag_for(instance, self.get_serializer(instance).data)  # type: ignore[attr-defined]  # GenericAPIView
 
     def perform_update(self, serializer: BaseSerializer) -> None:
         serializer.save()
