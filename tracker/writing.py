@@ -31,6 +31,16 @@ def require_permission(actor: Any, permission: str, *, doing: str) -> None:
         raise PermissionDenied(f"You may not {doing}: it needs the permission {permission}.")
 
 
+def record_version() -> "models.PositiveIntegerField[int, int]":
+    """The ``version`` column of a record that every door may change (one definition for all)."""
+    return models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="One more on every change of the record (and of the rows it owns), through any "
+        "door: the API's ETag and the admin's conflict check compare it (tracker.writing).",
+    )
+
+
 def version_field(model: type[models.Model]) -> "models.Field[Any, Any] | None":
     """The model's ``version`` field, if it has one."""
     try:

@@ -129,7 +129,13 @@ def _conflict_message(activity: Activity, seen: int) -> str | None:
     """
     if activity.version == seen:
         return None
-    newest = max((row for _, row in _change_rows(activity.pk) if row), key=lambda row: row["history_date"])
+    rows = [row for _, row in _change_rows(activity.pk) if row]
+    if not rows:  # written without history (a bulk load): the version alone tells
+        return (
+            "This activity was changed since you opened it; reload the page to see that change "
+            "(yours was not saved)."
+        )
+    newest = max(rows, key=lambda row: row["history_date"])
     who = newest["history_user__username"] or "the system (an import or a task)"
     when = newest["history_date"].strftime("%Y-%m-%d %H:%M:%S %Z").strip()
     return (

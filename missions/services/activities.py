@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from tracker.history import change_context
-from tracker.writing import bump_version
+from tracker.writing import bump_version, save_record
 
 from ..choices import ActivityKind, CountryRole, FollowUpStatus
 from ..models import (
@@ -47,7 +47,7 @@ CountryInput = tuple[Country | str, str]
 _ACTIVITY_FIELDS = frozenset(
     name
     for field in Activity._meta.concrete_fields
-    if field.name not in {"id", "created_at", "updated_at"}
+    if field.name not in {"id", "created_at", "updated_at", "version"}
     for name in {field.name, field.attname}
 )
 _PARTICIPATION_FIELDS = frozenset({"role", "count", "count_qualifier", "trained", "briefed", "notes"})
@@ -334,9 +334,8 @@ def _require_mission(mission: Activity | None) -> Activity:
 
 def _save(obj: models.Model, *, actor: Any, reason: str, missions: Iterable[int] = ()) -> None:
     """Save an action plan or follow-up request; a change of one is a change of its mission(s)."""
-    obj.full_clean()
-    with transaction.atomic(), change_context(actor=actor, reason=reason):
-        obj.save()
+    with transaction.atomic():
+        save_record(obj, actor=actor, reason=reason)
         for mission_id in sorted(set(missions)):
             bump_version(Activity(pk=mission_id))
 

@@ -5,6 +5,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from missions.models import Country, Region
+from tracker.writing import record_version
 
 from ..choices import Frequency, ReportFormat, RunStatus, ScopeKind
 from .indicators import IndicatorValue
@@ -32,6 +33,7 @@ class ReportSchedule(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:
