@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from missions.choices import DatePrecision
 from missions.models import Activity, Country, Region
+from tracker.writing import record_version
 
 from .choices import (
     ContributionKind,
@@ -54,6 +55,7 @@ class Organisation(models.Model):
     notes = models.TextField(blank=True)
     source_paragraph = models.CharField(max_length=100, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:
@@ -87,6 +89,7 @@ class Partnership(models.Model):
     source_paragraph = models.CharField(max_length=100, blank=True)
     notes = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:
@@ -131,6 +134,7 @@ class Donor(models.Model):
     annex_row = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Row in the report's annex."
     )
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:
@@ -186,6 +190,7 @@ class Contribution(models.Model):
     source = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:
@@ -242,6 +247,7 @@ class RegularBudgetAllocation(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     is_approximate = models.BooleanField(default=False)
     source = models.CharField(max_length=300, blank=True)
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:

@@ -9,11 +9,33 @@ too. Every ``services`` test runs in one worker (one xdist group), one after the
 
 import os
 import re
+import select
+import time
+from typing import SupportsIndex
 
 import pytest
+import rest_framework.throttling  # noqa: F401 -- imported before any test freezes time: see below
 from django.contrib.auth.models import Permission
 
 from tests.factories import UserFactory
+
+# DRF's throttles keep ``time.time`` as a class attribute (SimpleRateThrottle.timer). Imported
+# while a test has frozen time (freezegun), that attribute would be freezegun's fake function,
+# which a class attribute turns into a method, and every request would fail; imported here, it
+# is the real clock's (request rates are not what a frozen-time test is about).
+
+
+def _sleep_by_select(seconds: float | SupportsIndex) -> None:
+    select.select([], [], [], float(seconds))
+
+
+if os.environ.get("FAKETIME") and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1":
+    # .ci/run's shifted-clock passes run under libfaketime with the monotonic clock left alone
+    # (faking it hangs every timed wait: wolfcw/libfaketime#390). libfaketime 0.9.10 (Debian 12)
+    # then breaks Python 3.11's time.sleep, which sleeps until an absolute CLOCK_MONOTONIC
+    # deadline (EINVAL: wolfcw/libfaketime#426); select() waits the same time through a call
+    # libfaketime leaves correct.
+    time.sleep = _sleep_by_select
 
 SERVICES_AVAILABLE = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
 REDIS_URL_GIVEN = os.environ.get("REDIS_URL", "")  # before pytest_configure gives a worker its own

@@ -40,6 +40,8 @@ APPS = ("tracker", "missions", "partners", "reports")
 ALLOWED: dict[tuple[str, str], str] = {
     ("tracker/writing.py", "save_record"): "the one save every service calls",
     ("tracker/writing.py", "delete_record"): "the one delete every service calls",
+    ("tracker/writing.py", "bump_version"): "the one version bump every service calls when a record's "
+    "sub-records change (a single conditional UPDATE, so two writers cannot both read the same version)",
     ("tracker/roles.py", "setup_roles"): "the role groups and their permissions: configuration, "
     "reset by setup_roles and bootstrap, not the office's records",
     ("tracker/management/commands/bootstrap.py", "Command._ensure_admin"): "the first administrator "

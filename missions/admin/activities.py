@@ -122,17 +122,21 @@ def _change_rows(activity_pk: int) -> list[tuple[str, dict[str, Any] | None]]:
     ]
 
 
-def edit_version(activity_pk: int) -> str:
-    """A token that changes whenever the activity or one of its rows is written (any door)."""
-    return ",".join(f"{name}:{row['history_id'] if row else 0}" for name, row in _change_rows(activity_pk))
+def _conflict_message(activity: Activity, seen: int) -> str | None:
+    """None when the activity is still at version ``seen``; otherwise who changed it last and when.
 
-
-def _conflict_message(activity_pk: int, seen: str) -> str | None:
-    """None when nothing changed since ``seen`` was read; otherwise who changed it and when."""
-    rows = _change_rows(activity_pk)
-    if ",".join(f"{name}:{row['history_id'] if row else 0}" for name, row in rows) == seen:
+    The version is the activity's one lock (the services bump it on any change through any door;
+    the API's ETag carries it); the history says who and when.
+    """
+    if activity.version == seen:
         return None
-    newest = max((row for _, row in rows if row), key=lambda row: row["history_date"])
+    rows = [row for _, row in _change_rows(activity.pk) if row]
+    if not rows:  # written without history (a bulk load): the version alone tells
+        return (
+            "This activity was changed since you opened it; reload the page to see that change "
+            "(yours was not saved)."
+        )
+    newest = max(rows, key=lambda row: row["history_date"])
     who = newest["history_user__username"] or "the system (an import or a task)"
     when = newest["history_date"].strftime("%Y-%m-%d %H:%M:%S %Z").strip()
     return (
@@ -143,13 +147,13 @@ def _conflict_message(activity_pk: int, seen: str) -> str | None:
 
 class ActivityForm(ReasonForm):
     # The version of the record the officer opened; a save over a newer version is refused.
-    edit_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    edit_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     request_user: Any = None  # set by ActivityAdmin.get_form
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
-            self.fields["edit_version"].initial = edit_version(self.instance.pk)
+            self.fields["edit_version"].initial = self.instance.version
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -157,8 +161,8 @@ class ActivityForm(ReasonForm):
         if follow_up_of is not None and self.instance.pk is not None and follow_up_of.pk == self.instance.pk:
             self.add_error("follow_up_of", "An activity cannot be a follow-up of itself.")
         seen = cleaned.get("edit_version")
-        if self.instance.pk is not None and seen:
-            conflict = _conflict_message(self.instance.pk, seen)
+        if self.instance.pk is not None and seen is not None:
+            conflict = _conflict_message(self.instance, seen)
             if conflict:
                 self.add_error(None, conflict)
         if self.request_user is not None:
@@ -579,7 +583,12 @@ class ActivityAdmin(VisibleActivityChoices, VisibleAdmin):
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if change:  # the service refuses work outside the officer's regions (scope_errors)
             activity = services.update_activity(
-                actor=request.user, reason=reason, activity=form.instance, **sets, **fields
+                actor=request.user,
+                reason=reason,
+                activity=form.instance,
+                expected_version=form.cleaned_data.get("edit_version"),  # checked again under the row lock
+                **sets,
+                **fields,
             )
         else:
             kind = fields.pop("kind", None) or self.kind or ""

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from tracker.writing import record_version
+
 from ..choices import (
     ActionPlanStatus,
     ActivityKind,
@@ -139,6 +141,7 @@ class Activity(models.Model):
     source_paragraph = models.CharField(max_length=60, blank=True, help_text="e.g. 21(a).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    version = record_version()
     history = HistoricalRecords()
 
     objects = ActivityQuerySet.as_manager()
@@ -244,6 +247,7 @@ class ActionPlan(models.Model):
     )
     adopted_on = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:
@@ -270,6 +274,7 @@ class FollowUpRequest(models.Model):
     fulfilled_by = models.ForeignKey(
         Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="fulfils_requests"
     )
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from tracker.writing import record_version
+
 from ..choices import DatePrecision, LegislationKind, RatificationAction
 from .reference import Country, Instrument
 
@@ -35,6 +37,7 @@ class Ratification(models.Model):
         max_length=300, blank=True, help_text="The source's own cell or page."
     )
     retrieved_on = models.DateField(null=True, blank=True)
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:
@@ -106,6 +109,7 @@ class LegislationEvent(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:

@@ -5,6 +5,8 @@ import datetime
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from tracker.writing import record_version
+
 from ..choices import Coverage, InstrumentGroup, RegionKind
 
 
@@ -21,6 +23,7 @@ class Region(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     source = models.CharField(max_length=300, blank=True)
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:
@@ -108,6 +111,7 @@ class Country(models.Model):
         help_text="The office's field region responsible for this country, where one is assigned.",
     )
     source = models.CharField(max_length=300, blank=True)
+    version = record_version()
     history = HistoricalRecords()
 
     objects = CountryQuerySet.as_manager()
@@ -152,6 +156,7 @@ class Instrument(models.Model):
     data_source = models.CharField(
         max_length=300, blank=True, help_text="Where the instrument's own facts come from."
     )
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:

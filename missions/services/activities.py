@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from tracker.history import change_context
+from tracker.writing import bump_version, save_record
 
 from .. import visibility
 from ..choices import ActivityKind, CountryRole, FollowUpStatus
@@ -48,7 +49,7 @@ CountryInput = tuple[Country | str, str]
 _ACTIVITY_FIELDS = frozenset(
     name
     for field in Activity._meta.concrete_fields
-    if field.name not in {"id", "created_at", "updated_at"}
+    if field.name not in {"id", "created_at", "updated_at", "version"}
     for name in {field.name, field.attname}
 )
 _PARTICIPATION_FIELDS = frozenset({"role", "count", "count_qualifier", "trained", "briefed", "notes"})
@@ -179,17 +180,22 @@ def _outcome_rows(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[Any, ...], di
     )
 
 
-def _sync_countries(activity: Activity, countries: list[tuple[Country, str]]) -> None:
+def _sync_countries(activity: Activity, countries: list[tuple[Country, str]]) -> bool:
+    """Make the activity's countries ``countries``; True when a row was written."""
     existing = {(row.country_id, row.role): row for row in activity.country_roles.all()}
     wanted = {(country.pk, role): country for country, role in countries}
+    changed = False
     for key, row in existing.items():
         if key not in wanted:
             row.delete()
+            changed = True
     for (country_id, role), country in wanted.items():
         if (country_id, role) not in existing:
             row = ActivityCountry(activity=activity, country=country, role=role)
             row.full_clean()
             row.save()
+            changed = True
+    return changed
 
 
 def _sync_rows(
@@ -198,11 +204,14 @@ def _sync_rows(
     model: type[models.Model],
     rows: dict[tuple[Any, ...], dict[str, Any]],
     key: tuple[str, ...],
-) -> None:
+) -> bool:
+    """Make the activity's rows of ``model`` ``rows``; True when a row was written."""
     existing = {tuple(getattr(obj, name) for name in key): obj for obj in manager.all()}
+    changed = False
     for natural_key, obj in existing.items():
         if natural_key not in rows:
             obj.delete()
+            changed = True
     for natural_key, values in rows.items():
         obj = existing.get(natural_key)
         if obj is None:
@@ -213,6 +222,8 @@ def _sync_rows(
             _assign(obj, values)
         obj.full_clean()
         obj.save()
+        changed = True
+    return changed
 
 
 def _check_activity(activity: Activity) -> None:
@@ -313,11 +324,14 @@ def update_activity(
     countries: Iterable[CountryInput] | None = None,
     participations: Iterable[Mapping[str, Any]] | None = None,
     outcomes: Iterable[Mapping[str, Any]] | None = None,
+    expected_version: int | None = None,
     **fields: Any,
 ) -> Activity:
     """Change an activity's fields; a given set (countries, participations, outcomes) replaces the stored one.
 
-    None leaves a set unchanged. Only what differs is written, so a repeated call writes nothing.
+    None leaves a set unchanged. Only what differs is written, so a repeated call writes nothing
+    and leaves the version as it was; any change adds one to it. With ``expected_version`` (the
+    version the caller's form was built from) a newer stored version refuses the whole call.
     Returns the stored activity (always an ``Activity``, even when a proxy instance is passed,
     because history is kept on the concrete model).
     """
@@ -328,6 +342,11 @@ def update_activity(
     outcome_rows = _outcome_rows(outcomes) if outcomes is not None else None
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         current = Activity.objects.select_for_update().get(pk=activity.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise ValidationError(
+                f"This activity was changed since you opened it (version {expected_version}, now "
+                f"{current.version}); reload it to see that change (yours was not saved)."
+            )
         fields = _keep_hidden_links(actor, fields, current)
         _refuse_hidden(actor, fields, stored=current)
         changed = _differs(current, fields)
@@ -338,13 +357,17 @@ def update_activity(
             _refuse_outside_scope(actor, current, current.countries.all if given is None else given)
         if changed:  # what is stored was valid: only a change needs checking
             _check_activity(current)
+            current.version += 1
             current.save()
-        if country_rows is not None:
-            _sync_countries(current, country_rows)
-        if participation_rows is not None:
-            _sync_rows(current, current.participations, Participation, participation_rows, ("role",))
-        if outcome_rows is not None:
-            _sync_rows(current, current.outcomes, OutcomeDocument, outcome_rows, ("kind", "title"))
+        rows_changed = [
+            country_rows is not None and _sync_countries(current, country_rows),
+            participation_rows is not None
+            and _sync_rows(current, current.participations, Participation, participation_rows, ("role",)),
+            outcome_rows is not None
+            and _sync_rows(current, current.outcomes, OutcomeDocument, outcome_rows, ("kind", "title")),
+        ]
+        if any(rows_changed) and not changed:
+            bump_version(current)
     return current
 
 
@@ -366,10 +389,12 @@ def _require_mission(mission: Activity | None) -> Activity:
     return mission
 
 
-def _save(obj: models.Model, *, actor: Any, reason: str) -> None:
-    obj.full_clean()
-    with transaction.atomic(), change_context(actor=actor, reason=reason):
-        obj.save()
+def _save(obj: models.Model, *, actor: Any, reason: str, missions: Iterable[int] = ()) -> None:
+    """Save an action plan or follow-up request; a change of one is a change of its mission(s)."""
+    with transaction.atomic():
+        save_record(obj, actor=actor, reason=reason)
+        for mission_id in sorted(set(missions)):
+            bump_version(Activity(pk=mission_id))
 
 
 def create_action_plan(
@@ -379,7 +404,7 @@ def create_action_plan(
     _refuse_unknown(fields, _ACTION_PLAN_FIELDS, "An action plan")
     _refuse_hidden(actor, {"mission": mission, "country": country, **fields})
     plan = ActionPlan(mission=_require_mission(mission), country=country, title=title, **fields)
-    _save(plan, actor=actor, reason=reason)
+    _save(plan, actor=actor, reason=reason, missions=[plan.mission_id])
     return plan
 
 
@@ -392,14 +417,16 @@ def update_action_plan(*, actor: Any, reason: str, action_plan: ActionPlan, **fi
     if "mission" in fields:
         _require_mission(fields["mission"])
     if _differs(current, fields):
+        before = current.mission_id
         _assign(current, fields)
-        _save(current, actor=actor, reason=reason)
+        _save(current, actor=actor, reason=reason, missions=[before, current.mission_id])
     return current
 
 
 def delete_action_plan(*, actor: Any, reason: str, action_plan: ActionPlan) -> None:
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         action_plan.delete()
+        bump_version(Activity(pk=action_plan.mission_id))
 
 
 def create_follow_up_request(
@@ -409,7 +436,7 @@ def create_follow_up_request(
     _refuse_unknown(fields, _FOLLOW_UP_FIELDS, "A follow-up request")
     _refuse_hidden(actor, {"mission": mission, "country": country, **fields})
     request = FollowUpRequest(mission=_require_mission(mission), country=country, kind=kind, **fields)
-    _save(request, actor=actor, reason=reason)
+    _save(request, actor=actor, reason=reason, missions=[request.mission_id])
     return request
 
 
@@ -424,8 +451,9 @@ def update_follow_up_request(
     if "mission" in fields:
         _require_mission(fields["mission"])
     if _differs(current, fields):
+        before = current.mission_id
         _assign(current, fields)
-        _save(current, actor=actor, reason=reason)
+        _save(current, actor=actor, reason=reason, missions=[before, current.mission_id])
     return current
 
 
@@ -455,3 +483,4 @@ def set_follow_up_status(
 def delete_follow_up_request(*, actor: Any, reason: str, follow_up_request: FollowUpRequest) -> None:
     with transaction.atomic(), change_context(actor=actor, reason=reason):
         follow_up_request.delete()
+        bump_version(Activity(pk=follow_up_request.mission_id))

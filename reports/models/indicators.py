@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from missions.models import Country, Region
 from tracker.actors import Audience
+from tracker.writing import record_version
 
 from ..choices import Exactness, RunStatus, ScopeKind
 
@@ -30,6 +31,7 @@ class IndicatorDefinition(models.Model):
     baseline_date = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     display_order = models.PositiveSmallIntegerField(default=0)
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:

@@ -6,6 +6,7 @@ from simple_history.models import HistoricalRecords
 
 from missions.models import Country, Region
 from tracker.actors import Audience
+from tracker.writing import record_version
 
 from ..choices import Frequency, ReportFormat, RunStatus, ScopeKind
 from .indicators import IndicatorValue
@@ -42,6 +43,7 @@ class ReportSchedule(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    version = record_version()
     history = HistoricalRecords()
 
     class Meta:

@@ -230,11 +230,20 @@ def recipient_addresses(schedule: ReportSchedule) -> list[str]:
     return addresses
 
 
-def save_schedule(*, actor: object, schedule: ReportSchedule, reason: str = "") -> ReportSchedule:
+def save_schedule(
+    *,
+    actor: object,
+    schedule: ReportSchedule,
+    reason: str = "",
+    now: datetime.datetime | None = None,
+) -> ReportSchedule:
     """Validate and save a schedule (its recipients are set by the caller afterwards).
 
     ``actor`` is whoever saves it: ``Actor.of(request)`` (a token keeps its scopes), a user, or
-    None for the system. The audience is recorded at creation and only ever lowered later."""
+    None for the system. The audience is recorded at creation and only ever lowered later. A
+    schedule without a next run gets the start of the period after ``now`` (the time of the call
+    unless given: the rule is tested for fixed days, the doors pass the real time).
+    """
     validate_schedule(schedule)  # first: a bad cron expression must be an error, not a crash below
     who = Actor.of(actor)
     before = (
@@ -253,7 +262,7 @@ def save_schedule(*, actor: object, schedule: ReportSchedule, reason: str = "") 
         schedule.audience = Audience.OPEN
     if not schedule.next_run_at:
         schedule.next_run_at = next_run_after(
-            frequency=schedule.frequency, cron=schedule.cron, after=timezone.now()
+            frequency=schedule.frequency, cron=schedule.cron, after=now or timezone.now()
         )
     schedule.full_clean()
     creator = schedule.created_by if schedule.created_by_id else who
@@ -271,10 +280,16 @@ def save_schedule(*, actor: object, schedule: ReportSchedule, reason: str = "") 
 
 
 def change_schedule(
-    *, actor: object, schedule: ReportSchedule, changes: dict[str, Any], reason: str = ""
+    *,
+    actor: object,
+    schedule: ReportSchedule,
+    changes: dict[str, Any],
+    reason: str = "",
+    now: datetime.datetime | None = None,
 ) -> ReportSchedule:
     """Apply ``changes`` (field values) and save; a new frequency or cron expression moves the
-    next run to the start of the next period under it, unless ``changes`` sets next_run_at."""
+    next run to the start of the next period after ``now`` under it, unless ``changes`` sets
+    next_run_at."""
     retimed = any(
         name in changes and changes[name] != getattr(schedule, name) for name in ("frequency", "cron")
     )
@@ -282,7 +297,7 @@ def change_schedule(
         setattr(schedule, name, value)
     if retimed and "next_run_at" not in changes:
         schedule.next_run_at = None  # type: ignore[assignment]  # save_schedule computes it
-    return save_schedule(actor=actor, schedule=schedule, reason=reason)
+    return save_schedule(actor=actor, schedule=schedule, reason=reason, now=now)
 
 
 GENERATE_TASK = "reports.tasks.generate_report_task"

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils import timezone
+from freezegun import freeze_time
 
 from missions.models import Activity
 from tests.api.conftest import client_for
@@ -44,6 +45,7 @@ def token_from_admin(admin: Any, account_name: str, *, write: bool) -> str:
 
 
 @pytest.mark.django_db
+@freeze_time("2026-11-30T07:30:00Z")  # the morning of the workshop below; "yesterday" is the 29th
 def test_a_new_integration_syncs_creates_once_and_is_refused_beyond_its_scope(client) -> None:  # type: ignore[no-untyped-def]
     call_command("setup_roles", verbosity=0)
     client.force_login(UserFactory.create(username="root", is_staff=True, is_superuser=True))

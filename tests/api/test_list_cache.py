@@ -20,7 +20,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from missions.models import Activity, ActivityCountry, OfficerAssignment
-from missions.services.activities import create_activity, delete_activity, update_activity
+from missions.services.activities import (
+    create_action_plan,
+    create_activity,
+    delete_activity,
+    update_activity,
+)
 from partners.api.serializers import ActivitySerializer
 from partners.models import Organisation
 from tests.api.conftest import client_for, make_account
@@ -305,6 +310,29 @@ def test_a_single_activity_comes_from_the_cache_with_its_etag(
     assert fresh.json()["title"] == "After"
     assert fresh["ETag"] == changed["ETag"] != built["ETag"]
     assert read_client.get(url, HTTP_IF_NONE_MATCH=built["ETag"]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_cached_object_gives_way_when_a_row_it_does_not_show_changes_its_version(
+    read_client, write_client, activity
+) -> None:  # type: ignore[no-untyped-def]
+    # An action plan is not part of the activity's representation (nor watched by the cache),
+    # but changing it is a change of the mission: its version, hence its ETag, moves on.
+    url = f"{URL}{activity.pk}/"
+    country = CountryFactory.create()  # before the page is kept: a country is watched
+    built = read_client.get(url)
+    assert read_client.get(url)["X-List-Cache"] == "hit"
+    create_action_plan(actor=None, reason="t", mission=activity, country=country, title="P")
+    fresh = read_client.get(url)
+    assert (fresh["X-List-Cache"], fresh.content) == ("miss", built.content)
+    assert fresh["ETag"] != built["ETag"]
+    assert fresh["ETag"].startswith(f'"activity-{activity.pk}-v2-')
+    stale = write_client.patch(url, {"title": "After"}, format="json", HTTP_IF_MATCH=built["ETag"])
+    assert stale.status_code == 412
+    assert (
+        write_client.patch(url, {"title": "After"}, format="json", HTTP_IF_MATCH=fresh["ETag"]).status_code
+        == 200
+    )
 
 
 @pytest.mark.django_db

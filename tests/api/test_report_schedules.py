@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
+from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from missions.models import OfficerAssignment
 from reports.models import Report, ReportSchedule
+from reports.services.schedules import change_schedule, save_schedule
 from tests.factories import RegionFactory, ReportFactory, UserFactory
 
 URL = "/api/v1/report-schedules/"
@@ -41,16 +43,57 @@ def test_a_schedule_is_paused_and_resumed(write_client, schedule) -> None:
     assert patch(write_client, schedule["id"], {"is_active": True}).json()["is_active"] is True
 
 
+# A change of frequency moves the next run to the start (00:00 UTC) of the next period under the
+# new frequency, counted from the moment of the change. Fixed days, December and a leap day
+# among them, in the past of any real clock (the tokens are issued at the real time).
+NEXT_RUNS = [
+    # moment of the change, next run when created yearly, after the change to monthly, to quarterly
+    ("2025-06-15T10:00:00Z", "2026-01-01T00:00:00Z", "2025-07-01T00:00:00Z", "2025-07-01T00:00:00Z"),
+    ("2025-12-01T10:00:00Z", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+    ("2025-12-31T23:30:00Z", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+    ("2024-02-29T10:00:00Z", "2025-01-01T00:00:00Z", "2024-03-01T00:00:00Z", "2024-04-01T00:00:00Z"),
+]
+
+
 @pytest.mark.django_db
-def test_a_new_frequency_recomputes_the_next_run_unless_one_is_given(write_client, schedule) -> None:
-    yearly_next = datetime.datetime.fromisoformat(schedule["next_run_at"])
-    monthly = patch(write_client, schedule["id"], {"frequency": "monthly"}).json()
-    assert datetime.datetime.fromisoformat(monthly["next_run_at"]) < yearly_next
-    assert monthly["frequency"] == "monthly"
-    chosen = patch(
-        write_client, schedule["id"], {"frequency": "quarterly", "next_run_at": "2031-01-01T06:00:00Z"}
+@pytest.mark.parametrize(("moment", "yearly", "monthly", "quarterly"), NEXT_RUNS)
+def test_a_new_frequency_recomputes_the_next_run_unless_one_is_given(
+    write_client, moment, yearly, monthly, quarterly
+) -> None:
+    UserFactory.create(username="manager-a", email="a@example.org")
+    body = {"name": "Impact", "frequency": "yearly", "formats": ["pdf"], "recipients": ["manager-a"]}
+    with freeze_time(moment):
+        created = write_client.post(URL, body, format="json").json()
+        assert created["next_run_at"] == yearly
+        changed = patch(write_client, created["id"], {"frequency": "monthly"}).json()
+        assert (changed["frequency"], changed["next_run_at"]) == ("monthly", monthly)
+        changed = patch(write_client, created["id"], {"frequency": "quarterly"}).json()
+        assert (changed["frequency"], changed["next_run_at"]) == ("quarterly", quarterly)
+        chosen = patch(
+            write_client, created["id"], {"frequency": "yearly", "next_run_at": "2031-01-01T06:00:00Z"}
+        )
+        assert chosen.json()["next_run_at"] == "2031-01-01T06:00:00Z"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("moment", "yearly", "monthly", "quarterly"), NEXT_RUNS)
+def test_the_service_counts_the_next_run_from_the_moment_it_is_given(
+    moment, yearly, monthly, quarterly
+) -> None:
+    now = datetime.datetime.fromisoformat(moment)
+    schedule = save_schedule(
+        actor=None,
+        schedule=ReportSchedule(name="Impact", frequency="yearly", formats=["pdf"]),
+        now=now,
     )
-    assert chosen.json()["next_run_at"] == "2031-01-01T06:00:00Z"
+    assert schedule.next_run_at.isoformat() == yearly.replace("Z", "+00:00")
+    for frequency, expected in (("monthly", monthly), ("quarterly", quarterly)):
+        schedule = change_schedule(actor=None, schedule=schedule, changes={"frequency": frequency}, now=now)
+        assert schedule.next_run_at.isoformat() == expected.replace("Z", "+00:00")
+    unchanged = change_schedule(
+        actor=None, schedule=schedule, changes={"name": "Renamed"}, now=now + datetime.timedelta(days=400)
+    )
+    assert unchanged.next_run_at.isoformat() == quarterly.replace("Z", "+00:00")
 
 
 @pytest.mark.django_db

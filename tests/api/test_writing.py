@@ -1,6 +1,7 @@
 """Writing safely: nested atomic writes, problem+json errors, If-Match, Idempotency-Key."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -203,19 +204,23 @@ def test_a_retried_create_with_the_same_key_creates_one_record(write_client, par
 
 @pytest.mark.django_db
 def test_a_failed_create_does_not_use_up_its_key(write_client, parts) -> None:
-    bad = write_client.post(
-        "/api/v1/activities/", workshop_body(title=""), format="json", HTTP_IDEMPOTENCY_KEY="k-2"
-    )
+    def post(body: dict[str, Any]) -> Any:
+        return write_client.post("/api/v1/activities/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+
+    bad = post(workshop_body(title=""))
     assert bad.status_code == 400
-    good = write_client.post(
-        "/api/v1/activities/", workshop_body(title=""), format="json", HTTP_IDEMPOTENCY_KEY="k-2"
-    )
-    assert good.status_code == 400  # the same invalid body is refused again, not replayed
-    fixed = workshop_body()
-    assert (
-        write_client.post("/api/v1/activities/", fixed, format="json", HTTP_IDEMPOTENCY_KEY="k-3").status_code
-        == 201
-    )
+    again = post(workshop_body(title=""))
+    assert again.status_code == 400  # the same invalid body is refused again, not replayed
+    assert not again.has_header("Idempotent-Replayed")
+    # The corrected body under the SAME key is a first attempt: the failures left no trace of it.
+    fixed = post(workshop_body())
+    assert fixed.status_code == 201, fixed.content
+    assert not fixed.has_header("Idempotent-Replayed")
+    # From now on the key is used: a retry replays the one creation.
+    retried = post(workshop_body())
+    assert (retried.status_code, retried["Idempotent-Replayed"]) == (201, "true")
+    assert retried.json() == fixed.json()
+    assert list(Activity.objects.values_list("pk", flat=True)) == [fixed.json()["id"]]
 
 
 @pytest.mark.django_db

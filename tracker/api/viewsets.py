@@ -31,7 +31,7 @@ from missions import visibility
 from tracker.actors import Actor
 
 from . import list_cache
-from .etags import check_if_match, etag_of, matches_if_none_match
+from .etags import check_if_match, etag_for, matches_if_none_match
 from .idempotency import idempotent
 from .reading import reader_for
 
@@ -101,7 +101,7 @@ class ApiReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
                 return hit
         instance = self.get_object()
         data = self.get_serializer(instance).data
-        etag = etag_of(data)
+        etag = etag_for(instance, data)
         if matches_if_none_match(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         if key is None:
@@ -138,9 +138,9 @@ class ApiCreateMixin(mixins.CreateModelMixin):
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             self.perform_create(serializer)
-        instance = serializer.instance
-        fresh = self.get_serializer(self._reload(instance)).data  # type: ignore[attr-defined]
-        headers = {"ETag": etag_of(fresh), "Location": f"{request.path.rstrip('/')}/{instance.pk}/"}
+        stored = self._reload(serializer.instance)
+        fresh = self.get_serializer(stored).data  # type: ignore[attr-defined]
+        headers = {"ETag": etag_for(stored, fresh), "Location": f"{request.path.rstrip('/')}/{stored.pk}/"}
         return Response(fresh, status=status.HTTP_201_CREATED, headers=headers)
 
     def _reload(self, instance: Model) -> Model:
@@ -166,12 +166,13 @@ class ApiWriteMixin(ApiCreateMixin):
         partial = kwargs.pop("partial", False)
         with transaction.atomic():
             instance = self._locked_object()
-            check_if_match(request, etag_of(self.get_serializer(instance).data))  # type: ignore[attr-defined]
+            check_if_match(request, self._etag(instance))
             serializer = self.get_serializer(instance, data=request.data, partial=partial)  # type: ignore[attr-defined]
             serializer.is_valid(raise_exception=True)
             self.perform_update(serializer)
-        fresh = self.get_serializer(self._reload(serializer.instance)).data  # type: ignore[attr-defined]
-        return Response(fresh, headers={"ETag": etag_of(fresh)})
+        stored = self._reload(serializer.instance)
+        fresh = self.get_serializer(stored).data  # type: ignore[attr-defined]
+        return Response(fresh, headers={"ETag": etag_for(stored, fresh)})
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         kwargs["partial"] = True
@@ -180,9 +181,13 @@ class ApiWriteMixin(ApiCreateMixin):
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with transaction.atomic():
             instance = self._locked_object()
-            check_if_match(request, etag_of(self.get_serializer(instance).data))  # type: ignore[attr-defined]
+            check_if_match(request, self._etag(instance))
             self.perform_destroy(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _etag(self, instance: Model) -> str:
+        """The current ETag, as the last GET gave it (the version of the locked row, if it has one)."""
+        return etag_for(instance, self.get_serializer(instance).data)  # type: ignore[attr-defined]  # GenericAPIView
 
     def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         serializer.instance = self.update_record(serializer.instance, dict(serializer.validated_data))
