@@ -4,9 +4,10 @@ The records: a workshop of region A, a workshop of region B, and a confidential 
 region A. The actors: an officer of A, an officer of B, a manager of A, an auditor of A (audit
 permission, region A only), an auditor of headquarters, a read token and a write token without
 the confidential scope, and a token with it. The doors: the API's list, object and CSV export,
-the API's related-field choices (``follow_up_of``), the admin's list, change page, autocomplete
-and history page, and the audit feed (API and admin). Every cell asserts exactly which of the
-three records the actor sees there; a door an actor cannot use at all sees nothing.
+the API's related-field choices (``follow_up_of``), the indicator values, the admin's list,
+change page, autocomplete and history page, and the audit feed (API and admin). Every cell
+asserts exactly which of the three records the actor sees there; a door an actor cannot use at
+all sees nothing.
 
 One rule decides every cell (missions.visibility): officers, managers and regional auditors see
 their regions' records, confidential ones included (their roles hold the permission); headquarters
@@ -14,6 +15,7 @@ see all; tokens see every region and the confidential records only with the scop
 """
 
 import datetime
+import json
 from typing import Any
 
 import pytest
@@ -26,8 +28,11 @@ from rest_framework.test import APIClient
 from missions.choices import ActivityKind
 from missions.models import OfficerAssignment
 from missions.services.activities import update_activity
+from reports.services.published_figures import load_published_figures
+from reports.services.snapshots import refresh
 from tests.api.conftest import client_for, make_account
 from tests.factories import ActivityFactory, CountryFactory, RegionFactory, UserFactory
+from tracker.actors import Actor
 from tracker.api.authentication import issue_token
 from tracker.roles import AUDITOR, MANAGER, OFFICER, setup_roles
 
@@ -80,8 +85,9 @@ def world(db: Any) -> dict[str, Any]:
             is_confidential=True,
         ),
     }
+    load_published_figures()  # the indicator definitions
     for record in records.values():  # a change through the service, so every record has history
-        update_activity(actor=None, reason="matrix set-up", activity=record, notes="checked")
+        update_activity(actor=Actor.system(), reason="matrix set-up", activity=record, notes="checked")
 
     def person(name: str, role: str, region: Any = None, *extra: str) -> Client:
         user = UserFactory.create(
@@ -112,7 +118,8 @@ def world(db: Any) -> dict[str, Any]:
         account.user.user_permissions.add(Permission.objects.get(codename="view_audit_trail"))
         _, secret = issue_token(account=account)
         clients[name] = client_for(secret)
-    return {"records": records, "clients": clients}
+    refresh(codes=["IND-WORKSHOPS-HELD"], periods=[(datetime.date(2006, 1, 1), datetime.date(2006, 12, 31))])
+    return {"records": records, "clients": clients, "host_of": {"officer of B": "QMB"}}
 
 
 def _seen_in(text: str) -> set[str]:
@@ -154,30 +161,53 @@ def api_export(client: Any, world: dict[str, Any]) -> set[str]:
     return _seen_in(response.content.decode())
 
 
+def _post_json(client: Any, url: str, body: dict[str, Any]) -> Any:
+    """A JSON POST from a session (Django's Client) or a token (DRF's APIClient) alike."""
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
 def api_related_choice(client: Any, world: dict[str, Any]) -> set[str]:
-    """``follow_up_of`` accepts a visible activity; a hidden id gets the error of a missing one."""
+    """``follow_up_of`` accepts a visible activity; a hidden id gets exactly the error of a missing one.
+
+    The new activity is a workshop in the actor's own region (its host country), so the only
+    thing that can refuse it is the activity it follows up."""
+    host = world["host_of"].get(world["actor"], "QMA")
     body = {
         "kind": "workshop",
         "title": "Follow-up (matrix)",
         "start_date": "2006-09-01",
-        "status": "planned",
-        "host_country": "QMA",
+        "host_country": host,
     }
-    missing = client.post("/api/v1/activities/", {**body, "follow_up_of": 999999}, format="json")
-    if missing.status_code == 403:  # a reader without the write scope or permission
+    missing = _post_json(client, "/api/v1/activities/", {**body, "follow_up_of": 999999})
+    if missing.status_code == 403:  # no write scope or no permission to add activities
         return set()
     assert missing.status_code == 400, missing.content
+    missing_errors = [e for e in missing.json()["errors"] if e["field"] == "follow_up_of"]
+    assert missing_errors, missing.content
     seen = set()
     for pk, key in _ids(world).items():
-        response = client.post("/api/v1/activities/", {**body, "follow_up_of": pk}, format="json")
+        response = _post_json(client, "/api/v1/activities/", {**body, "follow_up_of": pk})
         if response.status_code == 201:
             seen.add(key)
-        elif response.status_code == 400 and "follow_up_of" in response.json().get("errors", {}):
-            missing_error = missing.json()["errors"]["follow_up_of"]
-            assert response.json()["errors"]["follow_up_of"] == [
-                message.replace("999999", str(pk)) for message in missing_error
-            ]
+            continue
+        assert response.status_code == 400, response.content
+        errors = [e for e in response.json()["errors"] if e["field"] == "follow_up_of"]
+        assert errors == [{**e, "message": e["message"].replace("999999", str(pk))} for e in missing_errors]
     return seen
+
+
+def api_indicator_values(client: Any, world: dict[str, Any]) -> set[str]:
+    """The 2006 workshop count: it counts the confidential workshop only for those who may see it.
+
+    Indicator values are figures of the whole office (not narrowed by region): the regional
+    records both count for everyone; only the audience (with or without confidential) differs."""
+    response = client.get(
+        "/api/v1/indicator-values/", {"indicator": "IND-WORKSHOPS-HELD", "scope": "global", "page_size": 100}
+    )
+    assert response.status_code == 200, response.content
+    rows = [r for r in response.json()["results"] if r["when_key"] == "2006-01-01..2006-12-31"]
+    assert len(rows) == 1, rows  # one value per reader: the one of its audience
+    return {A, B, CONF} if float(rows[0]["value"]) == 3 else {A, B} if float(rows[0]["value"]) == 2 else set()
 
 
 def admin_list(client: Any, world: dict[str, Any]) -> set[str]:
@@ -246,6 +276,8 @@ DOORS = {
     "api list": (api_list, PEOPLE + TOKENS),
     "api object": (api_object, PEOPLE + TOKENS),
     "api export": (api_export, PEOPLE + TOKENS),
+    "api related choice": (api_related_choice, PEOPLE + TOKENS),
+    "api indicator values": (api_indicator_values, PEOPLE + TOKENS),
     "admin list": (admin_list, PEOPLE),
     "admin change page": (admin_change, PEOPLE),
     "admin autocomplete": (admin_autocomplete, PEOPLE),
@@ -255,9 +287,20 @@ DOORS = {
 }
 
 
+WRITERS = {"officer of A", "officer of B", "write token", "confidential token"}
+# Indicator values are the whole office's figures, per audience: every person here holds the
+# confidential permission through their role (so reads the figures that count confidential
+# records, whichever region they are in); a token needs the scope too.
+CONFIDENTIAL_ACCESS = {*PEOPLE, "confidential token"}
+
+
 def _expected(actor: str, door: str) -> set[str]:
     if "audit" in door and actor not in AUDIT_READERS and actor not in TOKENS:
         return set()  # the audit trail needs tracker.view_audit_trail
+    if door == "api related choice" and actor not in WRITERS:
+        return set()  # managers, auditors and the read token may not create activities
+    if door == "api indicator values":
+        return {A, B, CONF} if actor in CONFIDENTIAL_ACCESS else {A, B}
     return SEES[actor]
 
 
@@ -270,4 +313,5 @@ def test_each_actor_sees_through_each_door_exactly_what_the_rule_allows(
 ) -> None:
     read, _ = DOORS[door]
     client: APIClient | Client = world["clients"][actor]
+    world["actor"] = actor
     assert read(client, world) == _expected(actor, door)
