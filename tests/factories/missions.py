@@ -57,7 +57,8 @@ class CountryFactory(DjangoModelFactory[Country]):
     iso3 = factory.Sequence(
         lambda n: f"X{string.ascii_uppercase[n // 26 % 26]}{string.ascii_uppercase[n % 26]}"
     )
-    m49 = factory.Sequence(lambda n: f"{900 + n % 100:03d}")
+    # 900-969: codes M49 does not use; tests that name a country's codes take 970-999.
+    m49 = factory.Sequence(lambda n: f"{900 + n % 70:03d}")
     name_en = factory.Sequence(lambda n: f"Testland {n}")
     name_fr = factory.LazyAttribute(lambda o: f"{o.name_en} (fr)")
     name_zh = "测试国"
