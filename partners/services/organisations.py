@@ -17,7 +17,7 @@ from missions import visibility
 from missions.models import Activity
 from tracker.actors import Actor
 from tracker.history import change_context
-from tracker.writing import require_permission
+from tracker.writing import bump_version, require_permission
 
 from ..models import ActivityOrganisation, Organisation, Partnership
 from . import records
@@ -169,11 +169,13 @@ def set_activity_organisations(
     for organisation, role in roles:
         wanted[(organisation.pk, role)] = organisation
     with transaction.atomic():
+        changed = False
         for row in ActivityOrganisation.objects.filter(activity=activity):
             if (row.organisation_id, row.role) in wanted:
                 del wanted[(row.organisation_id, row.role)]
             else:
                 records.delete(row, actor=actor, reason=reason, what="An organisation's role")
+                changed = True
         for (_, role), organisation in wanted.items():
             records.create(
                 ActivityOrganisation,
@@ -182,3 +184,6 @@ def set_activity_organisations(
                 values={"activity": activity, "organisation": organisation, "role": role},
                 what="An organisation's role",
             )
+            changed = True
+        if changed:  # the activity's organisations are part of it: its version counts the change
+            bump_version(activity)

@@ -41,3 +41,16 @@ def test_set_activity_organisations_refuses_an_unknown_role(db, officer):
         )
     assert list(excinfo.value.message_dict) == ["role"]
     assert not ActivityOrganisation.objects.exists()
+
+
+def test_a_change_of_an_activitys_organisations_counts_in_its_version(db, officer):
+    """The admin's conflict check and the API's ETag read the version: a new role changes it once,
+    setting the same roles again leaves it."""
+    activity = ActivityFactory.create()
+    organisation = OrganisationFactory.create(code="ORG-V1")
+    before = type(activity).objects.get(pk=activity.pk).version
+    roles = [(organisation, OrganisationRole.CO_ORGANISER)]
+    set_activity_organisations(actor=officer, reason="t", activity=activity, roles=roles)
+    assert type(activity).objects.get(pk=activity.pk).version == before + 1
+    set_activity_organisations(actor=officer, reason="t", activity=activity, roles=roles)
+    assert type(activity).objects.get(pk=activity.pk).version == before + 1
