@@ -15,10 +15,10 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Model, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from simple_history.admin import SimpleHistoryAdmin
@@ -26,6 +26,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from missions import visibility
 from missions.admin.activities import ACTIVITY_ADMINS
+from missions.admin.nothing_half_saved import NothingHalfSaved
 from tracker.actors import Actor
 
 from .models import (
@@ -53,12 +54,6 @@ def _values(form: Any) -> dict[str, Any]:
     opts = form._meta.model._meta
     names = {field.name for field in [*opts.concrete_fields, *opts.many_to_many]} - {opts.pk.name}
     return {name: value for name, value in form.cleaned_data.items() if name in names}
-
-
-def _error_lines(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
-    return "; ".join(error.messages)
 
 
 class _ServiceFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
@@ -201,25 +196,12 @@ class _VisibleActivityHistory(HistoricalRecordContextHelper):
         return [row for row in super().context_for_delta_changes(delta) if row["old"] != row["new"]]
 
 
-class _ServiceSavedAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+class _ServiceSavedAdmin(NothingHalfSaved, SimpleHistoryAdmin):  # type: ignore[type-arg]
     """Saves and deletes go through the services (``save_model``, ``delete_model``, the inline
     formsets); a rule only a service knows comes back as a message, with nothing saved."""
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True  # a revert would save past the services
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: Any = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:  # the admin's transaction was rolled back
-            self.message_user(request, f"Nothing was saved: {_error_lines(error)}", messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Many-to-many fields were written by the service in save_model; inline rows here."""

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Prefetch, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 
 from tracker.actors import Actor
 
@@ -42,6 +42,7 @@ from ..models import (
     Workshop,
 )
 from ..services import activities as services
+from .nothing_half_saved import NothingHalfSaved
 from .visible import VisibleAdmin
 
 __all__ = [
@@ -80,12 +81,6 @@ _ACTIVITY_FIELDS = frozenset(
 )
 # Kinds without a page of their own, edited on the "Other events" page.
 OTHER_EVENT_KINDS = (ActivityKind.OTHER_EVENT, ActivityKind.EXPERT_MEETING, ActivityKind.BRIEFING)
-
-
-def _error_lines(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
-    return "; ".join(error.messages)
 
 
 # --- Forms ------------------------------------------------------------------------------------
@@ -464,7 +459,7 @@ _REASON = ("Reason for this change", {"fields": ["change_reason", "edit_version"
 _PLACE = ("Where", {"fields": [("city", "host_country"), "region"]})
 
 
-class ActivityAdmin(VisibleActivityChoices, VisibleAdmin):
+class ActivityAdmin(NothingHalfSaved, VisibleActivityChoices, VisibleAdmin):
     """All activities of every kind: search across kinds; every field editable, kind included."""
 
     kind: ClassVar[str | None] = None
@@ -538,21 +533,6 @@ class ActivityAdmin(VisibleActivityChoices, VisibleAdmin):
         if request.method == "POST":
             raise PermissionDenied("Reverting is disabled: edit the record instead.")
         return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: Any = None,
-    ) -> HttpResponse:
-        # The forms run the services' rules; this is the last resort for a rule only the service knows
-        # (the admin's transaction is rolled back, so nothing is half-saved).
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            self.message_user(request, f"Nothing was saved: {_error_lines(error)}", messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
         obj = super().save_form(request, form, change)

@@ -11,19 +11,18 @@ rows hanging off them have their own admin (missions/admin/activities.py).
 
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 
 from tracker.actors import Actor
 
 from ..services.reference_data import may_change_reference_data
-from .activities import ReasonForm, _error_lines
+from .activities import ReasonForm
+from .nothing_half_saved import NothingHalfSaved
 from .visible import VisibleAdmin
 
 
-class ServiceSavedAdmin(VisibleAdmin):
+class ServiceSavedAdmin(NothingHalfSaved, VisibleAdmin):
     """A ModelAdmin that reads through missions.visibility and writes only through
     ``create_record`` / ``update_record`` / ``delete_record``."""
 
@@ -77,21 +76,6 @@ class ServiceSavedAdmin(VisibleAdmin):
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True  # a revert would write the old version around the service: edit the record instead
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: Any = None,
-    ) -> HttpResponse:
-        # The form runs the model's rules; this catches a rule only the service knows (the
-        # admin's transaction is rolled back, so nothing is half-saved).
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            self.message_user(request, f"Nothing was saved: {_error_lines(error)}", messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
 
 class ReferenceDataAdmin(ServiceSavedAdmin):

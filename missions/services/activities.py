@@ -27,7 +27,7 @@ from ..models import (
     OutcomeDocument,
     Participation,
 )
-from .records import not_found
+from .records import normalized, not_found, refuse_unknown
 
 __all__ = [
     "country_by_code",
@@ -71,12 +71,6 @@ def country_by_code(code: str, *, field: str = "countries") -> Country:
         raise ValidationError({field: f"Unknown country code '{code}'."}) from None
 
 
-def _refuse_unknown(fields: Iterable[str], allowed: frozenset[str], what: str) -> None:
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        raise ValidationError({name: f"{what} has no field '{name}'." for name in unknown})
-
-
 def _messages(error: ValidationError) -> list[str]:
     """Flatten a model's ValidationError into 'field: message' lines."""
     if hasattr(error, "error_dict"):
@@ -86,20 +80,6 @@ def _messages(error: ValidationError) -> list[str]:
             for message in errors
         ]
     return list(error.messages)
-
-
-def _normalized(model: type[models.Model], values: Mapping[str, Any]) -> dict[str, Any]:
-    """Plain values as the model holds them ("2006-05-08" -> date), so that comparisons are exact."""
-    result = dict(values)
-    for name, value in values.items():
-        field = model._meta.get_field(name) if not name.endswith("_id") else None
-        if not isinstance(field, models.Field) or field.is_relation or value is None:
-            continue
-        try:
-            result[name] = field.to_python(value)
-        except ValidationError as error:
-            raise ValidationError({name: error.messages}) from None
-    return result
 
 
 def _differs(obj: models.Model, values: Mapping[str, Any]) -> bool:
@@ -300,7 +280,7 @@ def create_activity(
     **fields: Any,
 ) -> Activity:
     """Create an activity of ``kind`` with its countries (country, role), participations and outcomes."""
-    _refuse_unknown(fields, _ACTIVITY_FIELDS - {"kind"}, "An activity")
+    refuse_unknown(fields, _ACTIVITY_FIELDS - {"kind"}, "An activity")
     _refuse_hidden(actor, fields)
     country_rows = _resolve_countries(countries)
     participation_rows = _participation_rows(participations)
@@ -335,8 +315,8 @@ def update_activity(
     Returns the stored activity (always an ``Activity``, even when a proxy instance is passed,
     because history is kept on the concrete model).
     """
-    _refuse_unknown(fields, _ACTIVITY_FIELDS, "An activity")
-    fields = _normalized(Activity, fields)
+    refuse_unknown(fields, _ACTIVITY_FIELDS, "An activity")
+    fields = normalized(Activity, fields)
     country_rows = _resolve_countries(countries) if countries is not None else None
     participation_rows = _participation_rows(participations) if participations is not None else None
     outcome_rows = _outcome_rows(outcomes) if outcomes is not None else None
@@ -401,7 +381,7 @@ def create_action_plan(
     *, actor: Any, reason: str, mission: Activity | None, country: Country, title: str, **fields: Any
 ) -> ActionPlan:
     """An action plan a country drew up after a technical-assistance mission."""
-    _refuse_unknown(fields, _ACTION_PLAN_FIELDS, "An action plan")
+    refuse_unknown(fields, _ACTION_PLAN_FIELDS, "An action plan")
     _refuse_hidden(actor, {"mission": mission, "country": country, **fields})
     plan = ActionPlan(mission=_require_mission(mission), country=country, title=title, **fields)
     _save(plan, actor=actor, reason=reason, missions=[plan.mission_id])
@@ -409,8 +389,8 @@ def create_action_plan(
 
 
 def update_action_plan(*, actor: Any, reason: str, action_plan: ActionPlan, **fields: Any) -> ActionPlan:
-    _refuse_unknown(fields, _ACTION_PLAN_FIELDS, "An action plan")
-    fields = _normalized(ActionPlan, fields)
+    refuse_unknown(fields, _ACTION_PLAN_FIELDS, "An action plan")
+    fields = normalized(ActionPlan, fields)
     # Compare with what is stored: the caller's instance may already carry the new values (forms).
     current = ActionPlan.objects.get(pk=action_plan.pk)
     _refuse_hidden(actor, fields, stored=current)
@@ -433,7 +413,7 @@ def create_follow_up_request(
     *, actor: Any, reason: str, mission: Activity | None, country: Country, kind: str, **fields: Any
 ) -> FollowUpRequest:
     """A country's request for more specialised help after a mission (legislative drafting, training ...)."""
-    _refuse_unknown(fields, _FOLLOW_UP_FIELDS, "A follow-up request")
+    refuse_unknown(fields, _FOLLOW_UP_FIELDS, "A follow-up request")
     _refuse_hidden(actor, {"mission": mission, "country": country, **fields})
     request = FollowUpRequest(mission=_require_mission(mission), country=country, kind=kind, **fields)
     _save(request, actor=actor, reason=reason, missions=[request.mission_id])
@@ -443,8 +423,8 @@ def create_follow_up_request(
 def update_follow_up_request(
     *, actor: Any, reason: str, follow_up_request: FollowUpRequest, **fields: Any
 ) -> FollowUpRequest:
-    _refuse_unknown(fields, _FOLLOW_UP_FIELDS, "A follow-up request")
-    fields = _normalized(FollowUpRequest, fields)
+    refuse_unknown(fields, _FOLLOW_UP_FIELDS, "A follow-up request")
+    fields = normalized(FollowUpRequest, fields)
     current = FollowUpRequest.objects.get(pk=follow_up_request.pk)
     fields = _keep_hidden_links(actor, fields, current)
     _refuse_hidden(actor, fields, stored=current)
