@@ -54,11 +54,16 @@ def worker_redis_url(url: str, worker: str) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    # Passwords are hashed with a fast hasher in tests: PBKDF2's 1,000,000 rounds cost about
+    # 0.3 s per sign-in checked, and the lockout tests check dozens. Production keeps Django's
+    # default (tracker/settings.py); a test that needs another hasher overrides this setting.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     redis_url = os.environ.get("REDIS_URL")
     if not worker or not redis_url:
         return
-    from django.conf import settings
     from django.test.signals import clear_cache_handlers
 
     url = worker_redis_url(redis_url, worker)

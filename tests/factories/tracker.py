@@ -1,6 +1,7 @@
 import functools
 
 import factory
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from factory.django import DjangoModelFactory
 
@@ -10,15 +11,15 @@ __all__ = ["UserFactory"]
 
 
 @functools.cache
-def _hashed(raw: str) -> str:
+def _hashed(raw: str, hasher: str) -> str:
     return make_password(raw)
 
 
 def _password(raw: str | None) -> str:
-    """make_password, hashed once per raw password and reused (same salt): the configured
-    hasher's 1,000,000 PBKDF2 rounds cost about 0.2 s a user, and no test needs its own salt.
-    None still gives a fresh unusable password; logging in still checks the real hash."""
-    return make_password(raw) if raw is None else _hashed(raw)
+    """make_password, hashed once per raw password and hasher and reused (same salt): no test
+    needs its own salt. None still gives a fresh unusable password; logging in still checks the
+    real hash, with the hasher configured when the user was made (a test may set its own)."""
+    return make_password(raw) if raw is None else _hashed(raw, settings.PASSWORD_HASHERS[0])
 
 
 class UserFactory(DjangoModelFactory[User]):
