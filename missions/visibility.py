@@ -43,19 +43,15 @@ M = TypeVar("M", bound=Model)
 ALL_REGIONS_PERMISSION = "tracker.access_all_regions"
 
 
-def _active(user: Any) -> bool:
-    return user is not None and bool(user.is_authenticated) and bool(user.is_active)
-
-
 # --- Regions ------------------------------------------------------------------------------
 def region_ids(who: Any) -> set[int] | None:
     """The ids of the regions whose records the actor may see; None means every region."""
     actor = Actor.of(who)
     if actor.is_system:
         return None
-    user = actor.user
-    if not _active(user):
+    if not actor.is_active:
         return set()
+    user = actor.user
     if user.is_superuser or user.has_perm(ALL_REGIONS_PERMISSION):
         return None
     cached = getattr(user, "_tracker_region_ids", None)
@@ -122,9 +118,9 @@ def scoped(who: Any, queryset: QuerySet[M]) -> QuerySet[M]:
     """Rows with a scope (scope_kind, scope_region, scope_country): report schedules and reports.
 
     Visible when the scope lies within the actor's regions; a global scope only to headquarters.
-    Rows made for an audience the actor lacks (``audience`` field) are hidden too."""
+    Rows made for an audience the actor lacks (their ``audience``) are hidden too."""
     actor = Actor.of(who)
-    if _has_field(queryset.model, "audience") and not actor.sees_confidential:
+    if not actor.sees_confidential:
         queryset = queryset.filter(audience=Audience.OPEN)
     ids = region_ids(actor)
     if ids is None:
@@ -138,7 +134,7 @@ def _own_or_all(who: Any, queryset: QuerySet[M], *, user_field: str) -> QuerySet
     actor = Actor.of(who)
     if region_ids(actor) is None:
         return queryset
-    if not _active(actor.user):
+    if not actor.is_active:
         return queryset.none()
     return queryset.filter(**{user_field: actor.user.pk})
 
@@ -149,7 +145,7 @@ def _computation_runs(who: Any, queryset: QuerySet[M]) -> QuerySet[M]:
     ids = region_ids(actor)
     if ids is None:
         return queryset
-    if not _active(actor.user):
+    if not actor.is_active:
         return queryset.none()
     region_model = apps.get_model("missions", "Region")
     keys = [
@@ -161,13 +157,7 @@ def _computation_runs(who: Any, queryset: QuerySet[M]) -> QuerySet[M]:
 
 def _indicator_values(who: Any, queryset: QuerySet[M]) -> QuerySet[M]:
     """Values of the actor's audience only (computed with or without confidential records)."""
-    if _has_field(queryset.model, "audience"):
-        return queryset.filter(audience=Actor.of(who).audience)
-    return queryset
-
-
-def _has_field(model: type[Model], name: str) -> bool:
-    return any(f.name == name for f in model._meta.get_fields())
+    return queryset.filter(audience=Actor.of(who).audience)
 
 
 def _through_report(who: Any, queryset: QuerySet[M]) -> QuerySet[M]:
