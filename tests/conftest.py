@@ -70,7 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["REDIS_URL"] = url  # for the workers and servers the services tests start
     settings.REDIS_URL = settings.CELERY_BROKER_URL = url
     for cache in settings.CACHES.values():
-        if str(cache["BACKEND"]).endswith(".RedisCache"):
+        if str(cache["BACKEND"]).endswith("RedisCache"):
             cache["LOCATION"] = url
     clear_cache_handlers(setting="CACHES")
 

@@ -8,12 +8,13 @@ PostgreSQL and Redis. With DEBUG off the settings refuse to start without a secr
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TRACKER_VAR_DIR", str(BASE_DIR / "var")))
@@ -205,20 +206,44 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tracker@localhost")
 
-# --- Cache (API throttling, locks): shared through Redis when it is configured -------------
+# --- Cache (API throttle counts, cached API pages): shared through Redis when configured ----
 # "api-pages" holds cached API list pages (tracker/api/list_cache.py) apart from the default
 # cache, so big pages never push throttle counters out; per process and bounded without Redis.
 # REDIS_CACHE_URL may put the cache in another Redis database (or server) than the broker:
 # advisable where Redis evicts keys under memory pressure, which must never hit queued tasks.
+#
+# Redis away (stopped, or hung: accepting connections and never answering) never fails a
+# request (tracker/outages.py). Each cache call gives up after REDIS_CACHE_SOCKET_TIMEOUT
+# seconds (to connect, or for an answer) and is then served by a bounded store of the process
+# (tracker/redis_cache.py: throttle counts become per process); each publish gives up after
+# REDIS_BROKER_SOCKET_TIMEOUT, retried once (CELERY_TASK_PUBLISH_RETRY_POLICY), and its row
+# stays pending for its sweep (tracker/publishing.py). After a failure a process does not ask
+# that Redis again for REDIS_RETRY_SECONDS, so a hung Redis costs a request at most about one
+# timeout, once per process and window; a warning is logged at most once a minute meanwhile.
+REDIS_CACHE_SOCKET_TIMEOUT = env_float("REDIS_CACHE_SOCKET_TIMEOUT", 0.5)
+REDIS_RETRY_SECONDS = env_float("REDIS_RETRY_SECONDS", 5.0)
+REDIS_BROKER_SOCKET_TIMEOUT = env_float("REDIS_BROKER_SOCKET_TIMEOUT", 1.0)
+for _name, _seconds in [
+    ("REDIS_CACHE_SOCKET_TIMEOUT", REDIS_CACHE_SOCKET_TIMEOUT),
+    ("REDIS_RETRY_SECONDS", REDIS_RETRY_SECONDS),
+    ("REDIS_BROKER_SOCKET_TIMEOUT", REDIS_BROKER_SOCKET_TIMEOUT),
+]:
+    if not 0 < _seconds <= 60:
+        raise ImproperlyConfigured(f"{_name} must be more than 0 and at most 60 seconds, not {_seconds}")
+CACHES: dict[str, dict[str, Any]]
 if env_str("REDIS_URL"):
-    _REDIS_CACHE = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    _REDIS_CACHE: dict[str, Any] = {
+        "BACKEND": "tracker.redis_cache.FallbackRedisCache",
         "LOCATION": env_str("REDIS_CACHE_URL") or env_str("REDIS_URL"),
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_CACHE_SOCKET_TIMEOUT,
+            "socket_timeout": REDIS_CACHE_SOCKET_TIMEOUT,
+        },
     }
     CACHES = {
         "default": {**_REDIS_CACHE, "KEY_PREFIX": "tracker"},
-        "api-pages": {**_REDIS_CACHE, "KEY_PREFIX": "tracker-pages"},
+        # While Redis is away a process keeps at most 50 pages (a page is up to 1 MB).
+        "api-pages": {**_REDIS_CACHE, "KEY_PREFIX": "tracker-pages", "FALLBACK_MAX_ENTRIES": 50},
     }
 else:
     CACHES = {
@@ -239,9 +264,12 @@ if REDIS_URL:
         # Longer than the longest task (see task time limits), so a running task is not
         # redelivered to a second worker; a task whose worker died comes back after this.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900),
-        "socket_timeout": 5,
-        "socket_connect_timeout": 5,
-        "retry_on_timeout": True,
+        # See "Redis away" above. A worker waits for messages with BRPOP read only when the
+        # socket is readable, so a short timeout does not cut that wait.
+        "socket_timeout": REDIS_BROKER_SOCKET_TIMEOUT,
+        "socket_connect_timeout": REDIS_BROKER_SOCKET_TIMEOUT,
+        # One attempt per publish try: redis-py's own retry would double each wait on a hung Redis.
+        "retry_on_timeout": False,
     }
 else:
     _broker_dir = VAR_DIR / "broker"
@@ -266,7 +294,9 @@ CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
+# One retry, 0.1 s later (a connection Redis closed on restart is replaced): a publish gives up
+# within 2 x REDIS_BROKER_SOCKET_TIMEOUT + 0.1 s on a hung Redis, at once on a stopped one.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.1, "interval_step": 0.2}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Entries are named "<what>-v<version>"; change the version when an entry's meaning changes.

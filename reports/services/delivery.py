@@ -14,6 +14,7 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from tracker import publishing
 from tracker.actors import Actor
 from tracker.history import change_context
 
@@ -116,14 +117,10 @@ DELIVER_TASK = "reports.tasks.deliver_report_task"
 def retry_deliveries(*, actor: object, deliveries: QuerySet[Delivery], reason: str) -> int:
     """Put the failed deliveries among ``deliveries`` back to pending (attempts reset) and send
     their reports again once committed; returns how many were queued."""
-    from tracker.celery import app as celery_app
-
     failed = deliveries.filter(status=RunStatus.FAILED)
     report_ids = sorted(set(failed.values_list("report_id", flat=True)))
     with transaction.atomic(), change_context(actor=Actor.of(actor), reason=reason):
         count = failed.update(status=RunStatus.PENDING, attempts=0)
         for report_id in report_ids:
-            transaction.on_commit(
-                lambda rid=report_id: celery_app.send_task(DELIVER_TASK, args=[rid])  # type: ignore[misc]  # bound default
-            )
+            publishing.send_on_commit(DELIVER_TASK, args=[report_id])  # broker away: left to the sweep
     return count

@@ -8,6 +8,7 @@
   pending standard run before it sends, so a save while the broker is down leaves the run
   pending, never dropped; ``resend_pending_runs`` (the beat's "resend-pending-runs-v1") sends
   again the runs still pending after a while, and a run already done skips a duplicate message.
+  A send never raises because the broker is away (tracker/publishing.py): the run waits.
 - ``execute_run`` is what the tasks call: it claims the run with a conditional UPDATE, then
   computes and records the outcome in one transaction (a killed worker leaves nothing partial;
   the redelivered task claims the run again and completes it).
@@ -21,6 +22,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from tracker import publishing
 
 from ..choices import RunStatus
 from ..indicators import formula_for
@@ -41,10 +44,9 @@ COMPUTE_ALL_TASK = "reports.tasks.compute_all_indicators_task"
 REFRESH_STANDARD_TASK = "reports.tasks.refresh_standard_indicators_task"
 
 
-def _send(task_name: str, **kwargs: Any) -> None:
-    from tracker.celery import app
-
-    app.send_task(task_name, kwargs=kwargs)
+def _send(task_name: str, **kwargs: Any) -> bool:
+    """Send now; False when the broker is away (logged; the run stays pending for the resend)."""
+    return publishing.send(task_name, kwargs=kwargs)
 
 
 # --- Requests -----------------------------------------------------------------------------
@@ -151,8 +153,8 @@ def _task_for(run: ComputationRun) -> str:
 def resend_pending_runs(*, older_than: datetime.timedelta | None = None) -> list[int]:
     """Send again each run still pending ``older_than`` (default INDICATORS_RESEND_PENDING_AFTER
     seconds) after it was requested; returns their ids. A run that is meanwhile done or running
-    makes the extra message a no-op (``execute_run`` claims a run once). A broker error
-    propagates: the next beat tries again."""
+    makes the extra message a no-op (``execute_run`` claims a run once). A run the broker does
+    not take (it is away: logged) stays pending, and the next beat tries again."""
     threshold = timezone.now() - (resend_after() if older_than is None else older_than)
     ids = list(
         ComputationRun.objects.filter(status=RunStatus.PENDING, requested_at__lte=threshold)

@@ -28,8 +28,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from missions.visibility import countries_in_regions, region_ids
+from tracker import publishing
 from tracker.actors import Actor, Audience
-from tracker.celery import app as celery_app
 from tracker.history import change_context
 
 from ..choices import Frequency, ReportFormat, RunStatus, ScopeKind
@@ -305,8 +305,9 @@ DELIVER_TASK = "reports.tasks.deliver_report_task"
 
 
 def enqueue_generation(report_id: int) -> None:
-    """Send the report's generation to the workers once the current transaction commits."""
-    transaction.on_commit(lambda: celery_app.send_task(GENERATE_TASK, args=[report_id]))
+    """Send the report's generation to the workers once the current transaction commits (a
+    broker that is away leaves the report pending for the sweep: tracker/publishing.py)."""
+    publishing.send_on_commit(GENERATE_TASK, args=[report_id])
 
 
 def report_title(schedule: ReportSchedule, period: Period) -> str:

@@ -116,7 +116,7 @@ def test_regenerate_action_queues_done_and_failed_reports(officer_client: Client
     failed = ReportFactory.create(status=RunStatus.FAILED, attempts=3, error="boom")
     running = ReportFactory.create(status=RunStatus.RUNNING)
 
-    with mock.patch("reports.services.schedules.celery_app.send_task"):
+    with mock.patch("tracker.celery.app.send_task"):
         response = officer_client.post(
             "/admin/reports/report/",
             {"action": "regenerate", "_selected_action": [done.pk, failed.pk, running.pk]},

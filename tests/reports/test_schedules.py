@@ -146,7 +146,7 @@ def test_dispatcher_creates_one_pending_report_for_the_last_period_and_moves_the
         name="Yearly", next_run_at=at(2007, 1, 1), scope_kind=ScopeKind.REGION, scope_region=region
     )
     with (
-        mock.patch("reports.services.schedules.celery_app.send_task") as send,
+        mock.patch("tracker.celery.app.send_task") as send,
         django_capture_on_commit_callbacks(execute=True),
     ):
         created = schedules.dispatch_due(now=at(2007, 1, 1, 0, 5))
@@ -173,7 +173,7 @@ def test_dispatcher_creates_one_pending_report_for_the_last_period_and_moves_the
 def test_dispatching_twice_produces_one_report() -> None:
     ReportScheduleFactory.create(next_run_at=at(2007, 1, 1))
 
-    with mock.patch("reports.services.schedules.celery_app.send_task"):
+    with mock.patch("tracker.celery.app.send_task"):
         first = dispatch_due_reports_task(now="2007-01-01T00:05:00+00:00")
         second = dispatch_due_reports_task(now="2007-01-01T00:10:00+00:00")
 
@@ -205,7 +205,7 @@ def test_an_existing_report_for_the_period_is_not_made_again() -> None:
     schedule = ReportScheduleFactory.create(next_run_at=at(2007, 1, 1))
     ReportFactory.create(schedule=schedule)  # 2006, made by an earlier dispatcher
 
-    with mock.patch("reports.services.schedules.celery_app.send_task"):
+    with mock.patch("tracker.celery.app.send_task"):
         created = schedules.dispatch_due(now=at(2007, 1, 2))
 
     assert created == []
@@ -229,7 +229,7 @@ def test_failed_reports_are_retried_until_the_bound() -> None:
     exhausted = ReportFactory.create(status=RunStatus.FAILED, attempts=schedules.MAX_ATTEMPTS, error="boom")
     Report.objects.filter(pk__in=[retry.pk, exhausted.pk]).update(updated_at=stale)
 
-    with mock.patch("reports.services.schedules.celery_app.send_task"):
+    with mock.patch("tracker.celery.app.send_task"):
         too_soon = schedules.retry_failed(now=stale + datetime.timedelta(minutes=1))
         retried = schedules.retry_failed(now=stale + schedules.RETRY_AFTER)
 

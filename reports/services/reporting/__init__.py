@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tracker.celery import app as celery_app
+from tracker import publishing
 
 from ...choices import ReportFormat, RunStatus
 from ...models import IndicatorValue, Report, ReportFile
@@ -113,7 +113,7 @@ def generate_report(*, report_id: int) -> Report:
             Report.objects.filter(pk=report_id).update(
                 status=RunStatus.DONE, generated_at=timezone.now(), error="", updated_at=timezone.now()
             )
-            transaction.on_commit(lambda: celery_app.send_task(DELIVER_TASK, args=[report_id]))
+            publishing.send_on_commit(DELIVER_TASK, args=[report_id])  # broker away: left to the sweep
     except Exception as exc:
         Report.objects.filter(pk=report_id).update(
             status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:5000], updated_at=timezone.now()
