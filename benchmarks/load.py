@@ -38,7 +38,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -167,9 +167,12 @@ for n in range({accounts}):
 
 
 class Gunicorn:
-    """gunicorn on a free loopback port, stopped (SIGTERM, then SIGKILL) on exit."""
+    """gunicorn on a free loopback port, stopped (SIGTERM, then SIGKILL) on exit; its log goes to
+    ``stderr`` when given (a file), else to this process's."""
 
-    def __init__(self, env: dict[str, str], *, workers: int = 2, threads: int = 4) -> None:
+    def __init__(
+        self, env: dict[str, str], *, workers: int = 2, threads: int = 4, stderr: IO[Any] | None = None
+    ) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(  # noqa: S603 -- our own interpreter and arguments
             [
@@ -190,6 +193,7 @@ class Gunicorn:
             ],
             cwd=ROOT,
             env=env,
+            stderr=stderr,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
