@@ -363,7 +363,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "tracker.api.exceptions.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["tracker.api.throttling.TokenRateThrottle"],
     # Per token (per user for sessions). Counted in the default cache: per process unless
-    # CACHES points at a shared cache such as Redis.
+    # CACHES points at a shared cache such as Redis, and per process while Redis is away.
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "600/minute")},
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,

@@ -152,7 +152,7 @@ def _task_for(run: ComputationRun) -> str:
 
 def resend_pending_runs(*, older_than: datetime.timedelta | None = None) -> list[int]:
     """Send again each run still pending ``older_than`` (default INDICATORS_RESEND_PENDING_AFTER
-    seconds) after it was requested; returns their ids. A run that is meanwhile done or running
+    seconds) after it was requested; returns the ids sent. A run that is meanwhile done or running
     makes the extra message a no-op (``execute_run`` claims a run once). A run the broker does
     not take (it is away: logged) stays pending, and the next beat tries again."""
     threshold = timezone.now() - (resend_after() if older_than is None else older_than)
@@ -161,11 +161,14 @@ def resend_pending_runs(*, older_than: datetime.timedelta | None = None) -> list
         .order_by("requested_at")
         .values_list("pk", flat=True)
     )
-    for run in ComputationRun.objects.filter(pk__in=ids).order_by("requested_at"):
-        _send(_task_for(run), run_id=run.pk)
-    if ids:
-        logger.info("re-sent %d pending computation run(s): %s", len(ids), ids)
-    return ids
+    sent = [
+        run.pk
+        for run in ComputationRun.objects.filter(pk__in=ids).order_by("requested_at")
+        if _send(_task_for(run), run_id=run.pk)
+    ]
+    if sent:
+        logger.info("re-sent %d pending computation run(s): %s", len(sent), sent)
+    return sent
 
 
 # --- Execution (called by the tasks) ------------------------------------------------------

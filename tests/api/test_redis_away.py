@@ -7,6 +7,7 @@ tests/trust/test_redis_outage.py does the same with a real redis-server stopped 
 under load.
 """
 
+import datetime
 import logging
 import socket
 from collections.abc import Iterator
@@ -114,3 +115,13 @@ def test_deliveries_retried_while_the_broker_is_away_stay_pending(
     assert count == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (RunStatus.PENDING, 0)
+
+
+def test_the_resend_reports_only_the_runs_the_broker_took(redis_away) -> None:  # type: ignore[no-untyped-def]
+    """The beat's resend, while the broker is still away: nothing sent, the run still pending."""
+    from reports.services.recompute import resend_pending_runs
+
+    run = ComputationRun.objects.create(scope_key="global", status=RunStatus.PENDING)
+    assert resend_pending_runs(older_than=datetime.timedelta(0)) == []
+    run.refresh_from_db()
+    assert run.status == RunStatus.PENDING

@@ -1,4 +1,9 @@
-"""Throttling per token (per user for sessions, per address for anonymous requests)."""
+"""Throttling per token (per user for sessions, per address for anonymous requests).
+
+Counted in the default cache: Redis when configured, shared by every process. While Redis is
+away the cache answers from each process's own store (tracker/redis_cache.py), so a request is
+never refused or failed for it; the limit then holds per process.
+"""
 
 from typing import Any
 
