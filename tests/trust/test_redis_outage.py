@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -169,7 +170,7 @@ def _client(port: int, token: str, number: int, stop: threading.Event, load: Loa
                 status, _, _ = request(conn, "GET", READS[(step // 2) % 2], auth)
             elif step % 4 == 0:
                 method, code = "POST organisation", f"RO-{key[:20]}"
-                body = {"code": code, "name_en": f"Outage test {key}", "kind": "regional"}
+                body: dict[str, Any] = {"code": code, "name_en": f"Outage test {key}", "kind": "regional"}
                 status, _, _ = request(
                     conn, "POST", "/api/v1/organisations/", {**auth, "Idempotency-Key": key}, body
                 )
@@ -224,7 +225,12 @@ def _stored_once(load: Load) -> list[str]:
     accepted = {a.code for a in load.answers if a.code and a.status == 201}
     refused = {a.code for a in load.answers if a.code and a.status != 201}
     stored = Counter(Organisation.objects.filter(code__startswith="RO-").values_list("code", flat=True))
-    stored.update(Activity.objects.filter(reference__startswith="RA-").values_list("reference", flat=True))
+    stored.update(
+        str(reference)
+        for reference in Activity.objects.filter(reference__startswith="RA-").values_list(
+            "reference", flat=True
+        )
+    )
     return [f"{code}: {stored[code]}" for code in accepted if stored[code] != 1] + [
         f"{code} refused but stored" for code in refused if stored[code]
     ]

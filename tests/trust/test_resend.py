@@ -14,7 +14,12 @@ pytestmark = pytest.mark.django_db
 
 def test_only_runs_pending_longer_than_the_threshold_are_sent_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     sent: list[tuple[str, dict]] = []
-    monkeypatch.setattr(recompute, "_send", lambda name, **kwargs: sent.append((name, kwargs)) or True)
+
+    def send(name: str, **kwargs: object) -> bool:
+        sent.append((name, kwargs))
+        return True
+
+    monkeypatch.setattr(recompute, "_send", send)
     old = timezone.now() - datetime.timedelta(minutes=10)
     stale = ComputationRun.objects.create(scope_key="global", status=RunStatus.PENDING)
     done = ComputationRun.objects.create(scope_key="global", status=RunStatus.DONE)
