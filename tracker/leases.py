@@ -42,7 +42,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connections, models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -93,6 +94,7 @@ class Lease:
     pk: int
     token: uuid.UUID
     seconds: int
+    max_attempts: int
 
     def held(self) -> Q:
         """The row, only while this lease still holds it."""
@@ -117,7 +119,8 @@ def claim(
     (running under a live lease, done, failed, or out of attempts).
 
     One conditional UPDATE, so of two workers claiming at once exactly one wins. ``values`` are
-    written in the same UPDATE (a ``started_at``, an ``updated_at``)."""
+    written in the same UPDATE (a ``started_at``, an ``updated_at``). The row's ``error`` stays
+    as it was (why it was queued again) until the work finishes or fails."""
     seconds = lease_seconds() if seconds is None else seconds
     max_attempts = lease_max_attempts() if max_attempts is None else max_attempts
     token = uuid.uuid4()
@@ -128,10 +131,9 @@ def claim(
         claim_token=token,
         lease_expires_at=now + datetime.timedelta(seconds=seconds),
         attempts=F("attempts") + 1,
-        error="",
         **(values or {}),
     )
-    return Lease(model, pk, token, seconds) if claimed == 1 else None
+    return Lease(model, pk, token, seconds, max_attempts) if claimed == 1 else None
 
 
 def heartbeat(lease: Lease, *, now: datetime.datetime) -> bool:
@@ -152,24 +154,34 @@ def lock(lease: Lease) -> bool:
 
 def finish(lease: Lease, *, values: Mapping[str, Any] | None = None) -> bool:
     """Mark the row done (with ``values``) if the lease still holds it; False when it was lost."""
-    return (
-        lease.model._default_manager.filter(lease.held()).update(
-            status=LeaseStatus.DONE, lease_expires_at=None, error="", **(values or {})
-        )
-        == 1
-    )
+    changes = {"status": LeaseStatus.DONE, "lease_expires_at": None, "error": "", **(values or {})}
+    return lease.model._default_manager.filter(lease.held()).update(**changes) == 1
 
 
-def fail(lease: Lease, *, error: str, retry: bool = False, values: Mapping[str, Any] | None = None) -> bool:
-    """Record the error and release the row if the lease still holds it: back to pending when
-    ``retry`` (a transient error, the caller re-enqueues), else failed. False when it was lost."""
-    status = LeaseStatus.PENDING if retry else LeaseStatus.FAILED
-    return (
-        lease.model._default_manager.filter(lease.held()).update(
-            status=status, lease_expires_at=None, claim_token=None, error=error[:5000], **(values or {})
+def fail(
+    lease: Lease, *, error: str, retry: bool = False, values: Mapping[str, Any] | None = None
+) -> str | None:
+    """Record the error and release the row if the lease still holds it: failed, or back to
+    pending when ``retry`` (a transient error) and attempts are left, for the caller to enqueue
+    again. Returns the status written, None when the lease was lost."""
+    status: Any = LeaseStatus.FAILED
+    if retry:
+        status = Case(
+            When(attempts__lt=lease.max_attempts, then=Value(LeaseStatus.PENDING.value)),
+            default=Value(LeaseStatus.FAILED.value),
         )
-        == 1
-    )
+    changes = {
+        "status": status,
+        "lease_expires_at": None,
+        "claim_token": None,
+        "error": error[:5000],
+        **(values or {}),
+    }
+    manager = lease.model._default_manager
+    with transaction.atomic():
+        if manager.filter(lease.held()).update(**changes) != 1:
+            return None
+        return str(manager.filter(pk=lease.pk).values_list("status", flat=True).get())
 
 
 @dataclass(frozen=True)
@@ -189,35 +201,39 @@ def sweep(
 ) -> Swept:
     """Return each running row whose lease lapsed before ``now`` to pending, or fail it with its
     reason once ``max_attempts`` claims have been spent; the caller re-enqueues ``requeued``.
+    A pending row whose attempts are spent (it can no longer be claimed) is failed too.
 
-    The rows are locked while they are changed (skipping any a worker is finishing right now:
-    that worker's ``lock`` holds it, and its commit makes it done)."""
+    The rows are locked while they are changed, skipping any that a worker has locked to
+    finish it (``lock``): its commit makes it done."""
     max_attempts = lease_max_attempts() if max_attempts is None else max_attempts
     manager = model._default_manager
+    stranded = Q(status=LeaseStatus.PENDING, attempts__gte=max_attempts)
     with transaction.atomic():
         rows = list(
-            manager.filter(_lapsed(now))
+            manager.filter(_lapsed(now) | stranded)
             .select_for_update(skip_locked=True)
             .order_by("pk")
             .values_list("pk", "attempts")
         )
         spent = [pk for pk, attempts in rows if attempts >= max_attempts]
         again = [pk for pk, attempts in rows if attempts < max_attempts]
+        released = {"lease_expires_at": None, "claim_token": None, **(values or {})}
         if spent:
             manager.filter(_lapsed(now), pk__in=spent).update(
                 status=LeaseStatus.FAILED,
-                lease_expires_at=None,
-                claim_token=None,
-                error=f"its worker stopped (lease lapsed) on each of {max_attempts} attempts: given up",
-                **(values or {}),
+                error=f"given up after {max_attempts} attempts: the last one's worker stopped (lease lapsed)",
+                **released,
+            )
+            manager.filter(stranded, pk__in=spent).update(
+                status=LeaseStatus.FAILED,
+                error=Concat(Value(f"given up after {max_attempts} attempts: "), F("error")),
+                **released,
             )
         if again:
             manager.filter(_lapsed(now), pk__in=again).update(
                 status=LeaseStatus.PENDING,
-                lease_expires_at=None,
-                claim_token=None,
                 error=f"its worker stopped (lease lapsed before {now.isoformat()}): queued again",
-                **(values or {}),
+                **released,
             )
     if rows:
         logger.warning("%s: lapsed leases returned to pending %s, failed %s", model.__name__, again, spent)

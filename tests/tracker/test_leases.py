@@ -68,7 +68,7 @@ def test_claim_takes_over_a_lapsed_lease_and_the_stale_worker_cannot_finish() ->
     # The worker presumed dead wakes up: every write it tries is refused.
     assert leases.heartbeat(stale, now=at(62)) is False
     assert leases.finish(stale, values={"values_written": 99}) is False
-    assert leases.fail(stale, error="late") is False
+    assert leases.fail(stale, error="late") is None
     assert (row(pk).status, row(pk).values_written, row(pk).attempts) == (LeaseStatus.RUNNING, 0, 2)
     assert leases.finish(fresh, values={"values_written": 7}) is True
     assert (row(pk).status, row(pk).values_written, row(pk).lease_expires_at) == (LeaseStatus.DONE, 7, None)
@@ -99,12 +99,12 @@ def test_claim_refuses_a_row_whose_attempts_are_spent() -> None:
     assert row(pk).status == LeaseStatus.PENDING
 
 
-def test_claim_writes_its_values_in_the_same_update() -> None:
-    pk = run(error="old error").pk
+def test_claim_writes_its_values_and_keeps_the_reason_it_was_queued_again() -> None:
+    pk = run(error="its worker stopped: queued again").pk
 
     leases.claim(ComputationRun, pk, now=T0, seconds=60, max_attempts=3, values={"started_at": T0})
 
-    assert (row(pk).started_at, row(pk).error) == (T0, "")
+    assert (row(pk).started_at, row(pk).error) == (T0, "its worker stopped: queued again")
 
 
 def test_heartbeat_extends_a_held_lease_from_now() -> None:
@@ -126,8 +126,8 @@ def test_fail_records_the_error_and_retry_returns_to_pending() -> None:
     assert lease_f is not None
     assert lease_r is not None
 
-    assert leases.fail(lease_f, error="ValueError: no such indicator") is True
-    assert leases.fail(lease_r, error="OperationalError: gone", retry=True) is True
+    assert leases.fail(lease_f, error="ValueError: no such indicator") == LeaseStatus.FAILED
+    assert leases.fail(lease_r, error="OperationalError: gone", retry=True) == LeaseStatus.PENDING
 
     assert (row(failing).status, row(failing).error, row(failing).claim_token) == (
         LeaseStatus.FAILED,
@@ -161,10 +161,35 @@ def test_sweep_returns_lapsed_rows_to_pending_and_fails_those_out_of_attempts() 
         row(lapsed).error
         == "its worker stopped (lease lapsed before 2026-12-01T09:01:01+00:00): queued again"
     )
-    assert row(spent).error == "its worker stopped (lease lapsed) on each of 3 attempts: given up"
+    assert row(spent).error == "given up after 3 attempts: the last one's worker stopped (lease lapsed)"
     assert (row(lapsed).claim_token, row(lapsed).lease_expires_at) == (None, None)
     # A second sweep at the same moment finds nothing more.
     assert leases.sweep(ComputationRun, now=at(61), max_attempts=3) == leases.Swept(requeued=[], failed=[])
+
+
+def test_a_retry_after_the_last_attempt_fails_the_row() -> None:
+    pk = run(attempts=2).pk
+    lease = leases.claim(ComputationRun, pk, now=T0, seconds=60, max_attempts=3)
+    assert lease is not None
+
+    assert leases.fail(lease, error="OperationalError: gone", retry=True) == LeaseStatus.FAILED
+    assert (row(pk).status, row(pk).attempts, row(pk).error) == (
+        LeaseStatus.FAILED,
+        3,
+        "OperationalError: gone",
+    )
+
+
+def test_sweep_fails_a_pending_row_that_can_no_longer_be_claimed() -> None:
+    pk = run(attempts=3, error="OperationalError: gone").pk
+
+    swept = leases.sweep(ComputationRun, now=T0, max_attempts=3)
+
+    assert swept == leases.Swept(requeued=[], failed=[pk])
+    assert (row(pk).status, row(pk).error) == (
+        LeaseStatus.FAILED,
+        "given up after 3 attempts: OperationalError: gone",
+    )
 
 
 def test_a_swept_row_is_claimed_again_and_the_first_worker_is_refused() -> None:
