@@ -2,9 +2,11 @@
 (session) serve them through one service function, with the same headers, from the file
 system or from S3-compatible object storage (a real moto server on a loopback port)."""
 
+import ctypes
 import hashlib
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +36,14 @@ pytestmark = pytest.mark.django_db
 
 ACCESS_KEY = "tracker-test"
 SECRET_KEY = "tracker-test-secret"  # moto accepts any pair; it checks the signature's form only
+PR_SET_PDEATHSIG = 1  # linux/prctl.h: the signal a process gets when its parent ends
+
+
+def _die_with_parent() -> None:
+    """In the server's process before exec: end it when the test process ends, whatever way
+    (an xdist worker once left a server behind after its run had passed)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class S3Server:
@@ -52,6 +62,7 @@ class S3Server:
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,  # a prctl call only: safe before exec
         )
 
         def answers() -> bool:
