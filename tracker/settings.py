@@ -119,6 +119,11 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"  # never served: report files go out through views that check who asks
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
+# --- Upload limits (bad input is refused, never half-read) ------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
 # --- File storage (report files) ---------------------------------------------------------
 # The file system under MEDIA_ROOT by default; S3-compatible object storage (django-storages)
 # when S3_BUCKET is set. Either way files are private: no URL of the storage is ever handed out,
@@ -140,17 +145,14 @@ if S3_BUCKET:
             "default_acl": None,
             "querystring_auth": True,  # a storage URL, if anything asked for one, would be signed
             "file_overwrite": False,
+            # A download reads the object through a spooled file: past this size, on disk, not in memory.
+            "max_memory_size": FILE_UPLOAD_MAX_MEMORY_SIZE,
         },
     }
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-
-# --- Upload limits (bad input is refused, never half-read) ------------------------------
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # --- Passwords and sessions -------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
