@@ -116,13 +116,43 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-MEDIA_URL = "media/"
+MEDIA_URL = "media/"  # never served: report files go out through views that check who asks
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 # --- Upload limits (bad input is refused, never half-read) ------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
+# --- File storage (report files) ---------------------------------------------------------
+# The file system under MEDIA_ROOT by default; S3-compatible object storage (django-storages)
+# when S3_BUCKET is set. Either way files are private: no URL of the storage is ever handed out,
+# and the API and the admin stream them after the visibility check (reports/services/downloads.py).
+# Objects are written without an ACL, so they keep the bucket's (private unless made public).
+S3_BUCKET = env_str("S3_BUCKET")
+_default_storage: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,  # None: AWS itself
+            "region_name": env_str("S3_REGION") or None,
+            # None: boto3's own chain (AWS_ACCESS_KEY_ID, a profile, an instance role).
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("S3_PREFIX"),
+            "default_acl": None,
+            "querystring_auth": True,  # a storage URL, if anything asked for one, would be signed
+            "file_overwrite": False,
+            # A download reads the object through a spooled file: past this size, on disk, not in memory.
+            "max_memory_size": FILE_UPLOAD_MAX_MEMORY_SIZE,
+        },
+    }
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # --- Passwords and sessions -------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -194,6 +224,12 @@ if not re.fullmatch(r"[A-Za-z0-9-]+", CLIENT_IP_HEADER):
 # administrator allows for a schedule's extra addresses (comma-separated, lower case; empty: none).
 ORGANISATION_EMAIL_DOMAINS = [d.lower() for d in env_list("ORGANISATION_EMAIL_DOMAINS", [])]
 REPORT_ALLOWED_EXTERNAL_DOMAINS = [d.lower() for d in env_list("REPORT_ALLOWED_EXTERNAL_DOMAINS", [])]
+# Report schedules one account may create (counted on created_by; the service refuses the next).
+REPORT_SCHEDULES_PER_USER = env_int("REPORT_SCHEDULES_PER_USER", 20)
+if REPORT_SCHEDULES_PER_USER < 1:
+    raise ImproperlyConfigured(
+        f"REPORT_SCHEDULES_PER_USER must be 1 or more, not {REPORT_SCHEDULES_PER_USER}"
+    )
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"

@@ -4,8 +4,9 @@ Schedules are saved, paused, resumed and deleted through ``reports.services.sche
 reports are regenerated through ``schedules.regenerate``; failed deliveries are sent again
 through ``delivery.retry_deliveries``. Every list is narrowed by ``missions.visibility``
 (schedules and reports of the officer's regions and audience; deliveries and files of the
-reports they see). Files are downloaded and the HTML page shown through views that check the
-report's view permission.
+reports they see). Files are downloaded through ``reports.services.downloads``, as over the
+API (visibility, Content-Disposition, ETag), and the HTML page shown, after the report's view
+permission is checked. Each schedule shows its next run and its latest report's outcome.
 """
 
 from typing import Any
@@ -14,18 +15,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from missions import visibility
+from missions.admin.nothing_half_saved import NothingHalfSaved
 from tracker.actors import Actor
 
-from ..choices import ReportFormat
+from ..choices import ReportFormat, RunStatus
 from ..models import Delivery, Report, ReportFile, ReportSchedule
-from ..services import delivery, schedules
+from ..services import delivery, downloads, schedules
 from ..services.reporting import CONTENT_TYPES
 
 
@@ -66,6 +68,8 @@ class ReportScheduleForm(forms.ModelForm):
         creator = self.instance.created_by if self.instance.created_by_id else self.request_actor
         before = self.instance.extra_addresses if self.instance.pk else ""
         try:
+            if not self.instance.pk:
+                schedules.check_schedule_limit(self.request_actor)  # the service checks it again, locked
             schedules.validate_schedule(probe)
             schedules.check_extra_addresses(
                 self.request_actor, probe, before=[line.strip() for line in before.splitlines()]
@@ -77,6 +81,9 @@ class ReportScheduleForm(forms.ModelForm):
                 scope_country=probe.scope_country,
             )
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):  # about the whole schedule (the account's limit)
+                self.add_error(None, error.messages)
+                return data
             for field, problems in error.message_dict.items():
                 if field in self.fields:
                     self.add_error(field, problems)
@@ -86,7 +93,7 @@ class ReportScheduleForm(forms.ModelForm):
 
 
 @admin.register(ReportSchedule)
-class ReportScheduleAdmin(admin.ModelAdmin):
+class ReportScheduleAdmin(NothingHalfSaved, admin.ModelAdmin):
     form = ReportScheduleForm
     list_display = [
         "name",
@@ -97,16 +104,32 @@ class ReportScheduleAdmin(admin.ModelAdmin):
         "is_active",
         "next_run_at",
         "last_run_at",
+        "last_result",
     ]
     list_filter = ["is_active", "frequency", "scope_kind"]
     list_select_related = ["scope_region", "scope_country"]
     search_fields = ["name"]
     filter_horizontal = ["recipients"]
-    readonly_fields = ["audience", "last_run_at", "created_by"]
+    readonly_fields = ["audience", "last_run_at", "last_result", "created_by"]
     actions = ["pause", "resume"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReportSchedule]:
-        return visibility.visible(Actor.of(request), super().get_queryset(request))
+        # The latest report's outcome in the same query (ReportSchedule.objects.with_last_result).
+        rows = super().get_queryset(request).with_last_result()  # type: ignore[attr-defined]  # ReportScheduleQuerySet
+        return visibility.visible(Actor.of(request), rows)
+
+    @admin.display(description="last result")
+    def last_result(self, obj: ReportSchedule) -> str:
+        report_id = getattr(obj, "last_report_id", None)
+        if report_id is None:
+            return "no report yet"
+        status = RunStatus(obj.last_report_status)  # type: ignore[attr-defined]  # annotation
+        when = timezone.localtime(obj.last_report_at).strftime("%Y-%m-%d %H:%M %Z")  # type: ignore[attr-defined]
+        url = reverse("admin:reports_report_change", args=[report_id])
+        error = obj.last_report_error  # type: ignore[attr-defined]  # annotation
+        if status == RunStatus.FAILED and error:
+            return format_html('<a href="{}">{}</a>, {}: {}', url, status.label, when, error[:300])
+        return format_html('<a href="{}">{}</a>, {}', url, status.label, when)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form: Any = super().get_form(request, obj, change, **kwargs)
@@ -254,7 +277,8 @@ class ReportAdmin(admin.ModelAdmin):
         own = [
             path(
                 "<int:pk>/download/<str:fmt>/",
-                self.admin_site.admin_view(self.download_view),
+                # cacheable: the download's own Cache-Control (private, revalidated by ETag), as over the API
+                self.admin_site.admin_view(self.download_view, cacheable=True),
                 name="reports_report_download",
             ),
             path("<int:pk>/page/", self.admin_site.admin_view(self.page_view), name="reports_report_page"),
@@ -270,15 +294,14 @@ class ReportAdmin(admin.ModelAdmin):
             raise Http404(f"This report has no {fmt} file.")
         return record
 
-    def download_view(self, request: HttpRequest, pk: int, fmt: str) -> FileResponse:
-        record = self._file(request, pk, fmt)
-        name = (record.file.name or f"report.{fmt}").rsplit("/", 1)[-1]
-        return FileResponse(
-            record.file.open("rb"),
-            as_attachment=True,
-            filename=name,
-            content_type=CONTENT_TYPES[ReportFormat(fmt)],
-        )
+    def download_view(self, request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
+        # The API's download: the same visibility rule, headers and ETag (reports.services.downloads).
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        record = downloads.visible_file(actor=Actor.of(request), report_id=pk, fmt=fmt)
+        if record is None:
+            raise Http404(f"No {fmt} file of a report {pk} you may see.")
+        return downloads.file_response(record, if_none_match=request.headers.get("If-None-Match", ""))
 
     def page_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         record = self._file(request, pk, ReportFormat.HTML)

@@ -4,9 +4,12 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponseBase
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,8 +21,10 @@ from tracker.api.permissions import ChangePermission, TokenScope
 from tracker.api.viewsets import ApiModelViewSet, ApiReadOnlyViewSet
 
 from .. import filtersets
+from ..choices import ReportFormat
 from ..models import IndicatorDefinition, IndicatorValue, PublishedFigure, Report, ReportFile, ReportSchedule
-from ..services import definitions
+from ..services import definitions, downloads
+from ..services.reporting import CONTENT_TYPES
 from ..services.schedules import change_schedule, delete_schedule, regenerate, save_schedule
 from . import serializers
 
@@ -81,8 +86,12 @@ class ReportScheduleViewSet(ApiModelViewSet):
     schedule is validated and its scope must lie within its creator's regions.
     """
 
-    queryset = ReportSchedule.objects.select_related("scope_region", "scope_country").prefetch_related(
-        "recipients"
+    # The latest report's status, time and error come in the same query (last_result); on the
+    # class queryset, so the reload after a write and the If-Match check show them too.
+    queryset = (
+        ReportSchedule.objects.with_last_result()
+        .select_related("scope_region", "scope_country")
+        .prefetch_related("recipients")
     )
     serializer_class = serializers.ReportScheduleSerializer
     filterset_class = filtersets.ReportScheduleFilterSet
@@ -154,3 +163,51 @@ class ReportViewSet(ApiReadOnlyViewSet):
             raise Conflict(f"The report is {report.status}; it can be regenerated once it is done or failed.")
         report.refresh_from_db()
         return Response(self.get_serializer(report).data, status=status.HTTP_202_ACCEPTED)
+
+    # --- Downloads: GET /reports/{id}/files/{format}/ ------------------------------------------
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # A file answers in its own type whatever Accept or ?format= ask for (errors stay JSON).
+        return super().perform_content_negotiation(request, force=force or self.action == "download")
+
+    @extend_schema(
+        operation_id="reports_files_download",
+        parameters=[
+            OpenApiParameter(
+                "fmt",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=ReportFormat.values,
+                description="pdf, xlsx or html.",
+            ),
+            OpenApiParameter("format", exclude=True),  # the file's format is in the path
+            OpenApiParameter(
+                "If-None-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="The ETag of a copy you hold: 304 while the file is unchanged.",
+            ),
+        ],
+        responses={
+            **{
+                (200, content_type.split(";")[0]): OpenApiResponse(
+                    OpenApiTypes.BINARY,
+                    description=(
+                        "The file, as an attachment (Content-Disposition: attachment; filename=...), "
+                        'in its format\'s type; ETag: its SHA-256 in quotes ("<sha256>").'
+                    ),
+                )
+                for content_type in CONTENT_TYPES.values()
+            },
+            304: OpenApiResponse(description="Not modified: If-None-Match names the file's ETag."),
+        },
+        description=(
+            "Download one of a report's files (``files[].download_url``). A report you may not see "
+            "is 404, as a missing one. Needs the read scope and the view permission on reports."
+        ),
+    )
+    @action(detail=True, methods=["get"], url_path=r"files/(?P<fmt>[^/.]+)", url_name="file")
+    def download(self, request: Request, pk: str | None = None, fmt: str = "") -> HttpResponseBase:
+        record = downloads.visible_file(actor=Actor.of(request), report_id=pk, fmt=fmt)
+        if record is None:
+            raise NotFound()
+        return downloads.file_response(record, if_none_match=request.headers.get("If-None-Match", ""))

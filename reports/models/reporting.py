@@ -1,7 +1,11 @@
 """Report schedules, generated reports, their files and their deliveries."""
 
+import secrets
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from simple_history.models import HistoricalRecords
 
 from missions.models import Country, Region
@@ -11,6 +15,19 @@ from tracker.writing import record_version
 
 from ..choices import Frequency, ReportFormat, ScopeKind
 from .indicators import IndicatorValue
+
+
+class ReportScheduleQuerySet(models.QuerySet["ReportSchedule"]):
+    def with_last_result(self) -> "ReportScheduleQuerySet":
+        """Each schedule with its latest report's id, status, time of its last change and error
+        (``last_report_*``; None before its first report), in the same query."""
+        latest = Report.objects.filter(schedule=OuterRef("pk")).order_by("-created_at", "-pk")
+        return self.annotate(
+            last_report_id=Subquery(latest.values("pk")[:1]),
+            last_report_status=Subquery(latest.values("status")[:1]),
+            last_report_at=Subquery(latest.values("updated_at")[:1]),
+            last_report_error=Subquery(latest.values("error")[:1]),
+        )
 
 
 class ReportSchedule(models.Model):
@@ -46,6 +63,8 @@ class ReportSchedule(models.Model):
     )
     version = record_version()
     history = HistoricalRecords()
+
+    objects = ReportScheduleQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -115,12 +134,18 @@ class Report(LeasedWork):
         return f"{self.title} ({self.period_start}–{self.period_end})"
 
 
+def report_file_path(instance: Any, filename: str) -> str:
+    """``reports/<128 random bits>/<filename>``: a stored name cannot be guessed from the report
+    (its id and period), should the storage ever be reachable without the download views."""
+    return f"reports/{secrets.token_urlsafe(16)}/{filename}"
+
+
 class ReportFile(models.Model):
     """A rendered file of a report, with its checksum."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="files")
     format = models.CharField(max_length=5, choices=ReportFormat.choices)
-    file = models.FileField(upload_to="reports/%Y/%m/")
+    file = models.FileField(upload_to=report_file_path)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
