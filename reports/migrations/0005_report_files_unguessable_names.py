@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0003_record_versions'),
+        ('reports', '0004_leases'),
     ]
 
     operations = [
