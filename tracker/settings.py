@@ -285,6 +285,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "reports.tasks.resend_pending_runs_task",
         "schedule": timedelta(minutes=5),
     },
+    # Reports, deliveries and computation runs whose worker stopped (lapsed lease: LEASE_SECONDS)
+    # go back to pending and are sent again, or fail with their reason (reports/services/recovery.py).
+    "sweep-expired-leases-v1": {
+        "task": "reports.tasks.sweep_expired_leases_task",
+        "schedule": timedelta(minutes=1),
+    },
     # API Idempotency-Key records live 24 hours (tracker.api.idempotency); expired ones go hourly.
     "purge-idempotency-keys-v1": {
         "task": "tracker.tasks.purge_expired_idempotency_keys_task",
