@@ -289,14 +289,15 @@ def reopen(
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        manager.filter(pk__in=ids).update(
-            status=LeaseStatus.PENDING,
-            attempts=0,
-            lease_expires_at=None,
-            claim_token=None,
-            error="",
+        changes = {
+            "status": LeaseStatus.PENDING,
+            "attempts": 0,
+            "lease_expires_at": None,
+            "claim_token": None,
+            "error": "",
             **(values or {}),
-        )
+        }
+        manager.filter(pk__in=ids).update(**changes)
     return ids
 
 

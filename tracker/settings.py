@@ -195,6 +195,8 @@ if not re.fullmatch(r"[A-Za-z0-9-]+", CLIENT_IP_HEADER):
 ORGANISATION_EMAIL_DOMAINS = [d.lower() for d in env_list("ORGANISATION_EMAIL_DOMAINS", [])]
 REPORT_ALLOWED_EXTERNAL_DOMAINS = [d.lower() for d in env_list("REPORT_ALLOWED_EXTERNAL_DOMAINS", [])]
 
+# Where the links in e-mails point (the admin's sign-in and downloads): this site's address.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

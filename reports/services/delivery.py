@@ -62,7 +62,7 @@ def message_id(delivery: Delivery) -> str:
 
 
 def site_url() -> str:
-    return str(getattr(settings, "SITE_URL", "http://localhost:8000")).rstrip("/")
+    return str(settings.SITE_URL).rstrip("/")
 
 
 def download_link(report: Report, fmt: str) -> str:
