@@ -199,6 +199,7 @@ class ReportAdmin(admin.ModelAdmin):
         "status",
         "error",
         "attempts",
+        "lease_expires_at",
         "indicator_values",
         "requested_by",
         "created_at",
@@ -309,7 +310,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["report"]
     search_fields = ["address", "report__title"]
-    readonly_fields = ["report", "address", "status", "attempts", "error", "sent_at"]
+    readonly_fields = ["report", "address", "status", "attempts", "error", "lease_expires_at", "sent_at"]
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
