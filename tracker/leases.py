@@ -341,7 +341,11 @@ class KeepAlive:
 
 @contextmanager
 def keep_alive(lease: Lease, *, interval: float | None = None) -> Iterator[KeepAlive]:
-    """Renew ``lease`` every ``interval`` seconds (a third of its length) while the block runs."""
+    """Renew ``lease`` every ``interval`` seconds (a third of its length) while the block runs.
+
+    Open it outside the transaction that ``lock``s the row (``with keep_alive(...),
+    transaction.atomic():``): a renewal waits for that row lock, so the transaction must
+    commit before this block joins the thread."""
     keeper = KeepAlive(lease, interval=interval)
     keeper._thread.start()
     try:
