@@ -78,6 +78,18 @@ class LeaseLost(Exception):
     """The row was claimed by someone else (or swept) since this worker claimed it."""
 
 
+class LeaseBusy(Exception):
+    """Another worker holds the row under a live lease: try again once it could have lapsed."""
+
+    def __init__(self, what: str, *, until: datetime.datetime) -> None:
+        super().__init__(f"{what} is being worked on under a lease until {until.isoformat()}")
+        self.until = until
+
+    def countdown(self, *, now: datetime.datetime) -> float:
+        """Seconds to wait before asking again: just past the lease's expiry."""
+        return max((self.until - now).total_seconds(), 0.0) + 1.0
+
+
 def lease_seconds() -> int:
     return int(getattr(settings, "LEASE_SECONDS", 120))
 
@@ -134,6 +146,19 @@ def claim(
         **(values or {}),
     )
     return Lease(model, pk, token, seconds, max_attempts) if claimed == 1 else None
+
+
+def refuse_if_busy(model: type[LeasedWork], pk: int, *, now: datetime.datetime) -> None:
+    """After a refused claim: raise ``LeaseBusy`` if the row is held under a live lease (the
+    caller may come back later; if that worker dies, the lease lapses and the sweep or the
+    next claim takes over). Returns when the row is simply not claimable (done, failed)."""
+    until = (
+        model._default_manager.filter(status=LeaseStatus.RUNNING, pk=pk, lease_expires_at__gte=now)
+        .values_list("lease_expires_at", flat=True)
+        .first()
+    )
+    if until is not None:
+        raise LeaseBusy(f"{model.__name__} {pk}", until=until)
 
 
 def heartbeat(lease: Lease, *, now: datetime.datetime) -> bool:
@@ -240,9 +265,10 @@ def sweep(
     return Swept(requeued=again, failed=spent)
 
 
-def stuck_or_failed(now: datetime.datetime) -> Q:
-    """Rows an officer may retry: failed, or running under a lapsed lease."""
-    return Q(status=LeaseStatus.FAILED) | _lapsed(now)
+def retryable(now: datetime.datetime) -> Q:
+    """Rows an officer may retry: failed, running under a lapsed lease (stuck), or pending (its
+    message may have been lost while the broker was down: sending it again is harmless)."""
+    return Q(status__in=[LeaseStatus.FAILED, LeaseStatus.PENDING]) | _lapsed(now)
 
 
 def reopen(
@@ -252,25 +278,26 @@ def reopen(
     now: datetime.datetime,
     values: Mapping[str, Any] | None = None,
 ) -> list[int]:
-    """Put the failed or stuck rows among ``pks`` back to pending with their attempts reset (an
-    officer's retry); returns the ids reopened, which the caller re-enqueues. A row running
-    under a live lease, pending or done is left alone."""
+    """Put the failed, stuck or pending rows among ``pks`` back to pending with their attempts
+    reset (an officer's retry); returns their ids, which the caller enqueues again. A row
+    running under a live lease, or done, is left alone."""
     manager = model._default_manager
     with transaction.atomic():
         ids = list(
-            manager.filter(stuck_or_failed(now), pk__in=list(pks))
+            manager.filter(retryable(now), pk__in=list(pks))
             .select_for_update()
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        manager.filter(pk__in=ids).update(
-            status=LeaseStatus.PENDING,
-            attempts=0,
-            lease_expires_at=None,
-            claim_token=None,
-            error="",
+        changes = {
+            "status": LeaseStatus.PENDING,
+            "attempts": 0,
+            "lease_expires_at": None,
+            "claim_token": None,
+            "error": "",
             **(values or {}),
-        )
+        }
+        manager.filter(pk__in=ids).update(**changes)
     return ids
 
 
@@ -314,7 +341,11 @@ class KeepAlive:
 
 @contextmanager
 def keep_alive(lease: Lease, *, interval: float | None = None) -> Iterator[KeepAlive]:
-    """Renew ``lease`` every ``interval`` seconds (a third of its length) while the block runs."""
+    """Renew ``lease`` every ``interval`` seconds (a third of its length) while the block runs.
+
+    Open it outside the transaction that ``lock``s the row (``with keep_alive(...),
+    transaction.atomic():``): a renewal waits for that row lock, so the transaction must
+    commit before this block joins the thread."""
     keeper = KeepAlive(lease, interval=interval)
     keeper._thread.start()
     try:

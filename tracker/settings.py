@@ -231,6 +231,8 @@ if REPORT_SCHEDULES_PER_USER < 1:
         f"REPORT_SCHEDULES_PER_USER must be 1 or more, not {REPORT_SCHEDULES_PER_USER}"
     )
 
+# Where the links in e-mails point (the admin's sign-in and downloads): this site's address.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -320,6 +322,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "resend-pending-runs-v1": {
         "task": "reports.tasks.resend_pending_runs_task",
         "schedule": timedelta(minutes=5),
+    },
+    # Reports, deliveries and computation runs whose worker stopped (lapsed lease: LEASE_SECONDS)
+    # go back to pending and are sent again, or fail with their reason (reports/services/recovery.py).
+    "sweep-expired-leases-v1": {
+        "task": "reports.tasks.sweep_expired_leases_task",
+        "schedule": timedelta(minutes=1),
     },
     # API Idempotency-Key records live 24 hours (tracker.api.idempotency); expired ones go hourly.
     "purge-idempotency-keys-v1": {

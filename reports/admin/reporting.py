@@ -1,8 +1,9 @@
 """Admin for report schedules, generated reports and deliveries.
 
 Schedules are saved, paused, resumed and deleted through ``reports.services.schedules``;
-reports are regenerated through ``schedules.regenerate``; failed deliveries are sent again
-through ``delivery.retry_deliveries``. Every list is narrowed by ``missions.visibility``
+reports are regenerated through ``schedules.regenerate``; failed or stuck reports and
+deliveries are retried through ``recovery.retry_reports`` and ``recovery.retry_deliveries``.
+Every list is narrowed by ``missions.visibility``
 (schedules and reports of the officer's regions and audience; deliveries and files of the
 reports they see). Files are downloaded through ``reports.services.downloads``, as over the
 API (visibility, Content-Disposition, ETag), and the HTML page shown, after the report's view
@@ -27,7 +28,7 @@ from tracker.actors import Actor
 
 from ..choices import ReportFormat, RunStatus
 from ..models import Delivery, Report, ReportFile, ReportSchedule
-from ..services import delivery, downloads, schedules
+from ..services import downloads, recovery, schedules
 from ..services.reporting import CONTENT_TYPES
 
 
@@ -221,13 +222,14 @@ class ReportAdmin(admin.ModelAdmin):
         "status",
         "error",
         "attempts",
+        "lease_expires_at",
         "indicator_values",
         "requested_by",
         "created_at",
         "generated_at",
         "links",
     ]
-    actions = ["regenerate"]
+    actions = ["regenerate", "retry"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         return visibility.visible(Actor.of(request), super().get_queryset(request).prefetch_related("files"))
@@ -245,6 +247,9 @@ class ReportAdmin(admin.ModelAdmin):
 
     def has_regenerate_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("reports.change_report"))
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(recovery.REPORT_RETRY_PERMISSION))
 
     @admin.display(description="files")
     def links(self, obj: Report) -> str:
@@ -272,6 +277,16 @@ class ReportAdmin(admin.ModelAdmin):
         self.message_user(request, f"{done} report(s) queued for regeneration.")
         if done < queryset.count():
             self.message_user(request, "Pending or running reports were left as they are.", messages.WARNING)
+
+    @admin.action(description="Retry the selected failed or stuck reports", permissions=["retry"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        retried = recovery.retry_reports(
+            actor=Actor.of(request), reports=queryset, reason="retried in the admin", now=timezone.now()
+        )
+        self.message_user(request, f"{len(retried)} report(s) queued again.")
+        if len(retried) < queryset.count():
+            left = "Done reports, and reports running under a live lease, were left as they are."
+            self.message_user(request, left, messages.WARNING)
 
     def get_urls(self) -> list[URLPattern]:
         own = [
@@ -318,7 +333,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["report"]
     search_fields = ["address", "report__title"]
-    readonly_fields = ["report", "address", "status", "attempts", "error", "sent_at"]
+    readonly_fields = ["report", "address", "status", "attempts", "error", "lease_expires_at", "sent_at"]
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -332,15 +347,18 @@ class DeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.has_perm("reports.change_delivery"))
+        return bool(request.user.has_perm(recovery.DELIVERY_RETRY_PERMISSION))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
         # Deliveries of the reports the officer may see: never another region's recipients.
         return visibility.visible(Actor.of(request), super().get_queryset(request))
 
-    @admin.action(description="Send the selected failed deliveries again", permissions=["retry"])
+    @admin.action(description="Send the selected failed or stuck deliveries again", permissions=["retry"])
     def retry(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        count = delivery.retry_deliveries(
-            actor=Actor.of(request), deliveries=queryset, reason="sent again from the admin"
+        retried = recovery.retry_deliveries(
+            actor=Actor.of(request),
+            deliveries=queryset,
+            reason="sent again from the admin",
+            now=timezone.now(),
         )
-        self.message_user(request, f"{count} delivery(ies) queued again.")
+        self.message_user(request, f"{len(retried)} delivery(ies) queued again.")

@@ -5,6 +5,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponseBase
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
@@ -24,6 +25,7 @@ from .. import filtersets
 from ..choices import ReportFormat
 from ..models import IndicatorDefinition, IndicatorValue, PublishedFigure, Report, ReportFile, ReportSchedule
 from ..services import definitions, downloads
+from ..services.recovery import retry_report
 from ..services.reporting import CONTENT_TYPES
 from ..services.schedules import change_schedule, delete_schedule, regenerate, save_schedule
 from . import serializers
@@ -160,7 +162,37 @@ class ReportViewSet(ApiReadOnlyViewSet):
     def _regenerate(self) -> Response:
         report = self.get_object()
         if not regenerate(report=report, actor=Actor.of(self.request), reason=self.reason()):
-            raise Conflict(f"The report is {report.status}; it can be regenerated once it is done or failed.")
+            raise Conflict(
+                f"The report is {report.status}; it can be regenerated once it is done or failed "
+                "(a stuck one: POST retry/)."
+            )
+        report.refresh_from_db()
+        return Response(self.get_serializer(report).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={202: serializers.ReportSerializer},
+        description=(
+            "Retry a failed, stuck (running under a lapsed lease) or pending report, or, when it "
+            "is done, its failed, stuck or pending deliveries, with their attempts reset, as the "
+            "admin's Retry actions do. A report running under a live lease, or done and fully "
+            "delivered, gets 409. Needs the write scope and the change permission on reports "
+            "(and on deliveries for those)."
+        ),
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[permissions.IsAuthenticated, TokenScope, ChangePermission],
+    )
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        return idempotent(request, lambda: self._retry())
+
+    def _retry(self) -> Response:
+        report = self.get_object()
+        actor = Actor.of(self.request)
+        if not retry_report(actor=actor, report=report, reason=self.reason(), now=timezone.now()):
+            raise Conflict(f"The report is {report.status} with nothing to retry.")
         report.refresh_from_db()
         return Response(self.get_serializer(report).data, status=status.HTTP_202_ACCEPTED)
 

@@ -206,17 +206,20 @@ def test_a_swept_row_is_claimed_again_and_the_first_worker_is_refused() -> None:
     assert (row(pk).status, row(pk).attempts) == (LeaseStatus.DONE, 2)
 
 
-def test_reopen_resets_failed_and_stuck_rows_only() -> None:
+def test_reopen_resets_failed_stuck_and_pending_rows_only() -> None:
     failed = run(status=LeaseStatus.FAILED, attempts=3, error="boom").pk
     stuck, live = run().pk, run().pk
     done = run(status=LeaseStatus.DONE).pk
     assert leases.claim(ComputationRun, stuck, now=T0, seconds=60, max_attempts=3)
     assert leases.claim(ComputationRun, live, now=at(50), seconds=60, max_attempts=3)
 
-    reopened = leases.reopen(ComputationRun, [failed, stuck, live, done], now=at(61))
+    pending = run(attempts=1).pk
 
-    assert reopened == [failed, stuck]
-    assert [(r.status, r.attempts, r.error, r.claim_token) for r in (row(failed), row(stuck))] == [
+    reopened = leases.reopen(ComputationRun, [failed, stuck, live, done, pending], now=at(61))
+
+    assert reopened == [failed, stuck, pending]
+    assert [(r.status, r.attempts, r.error, r.claim_token) for r in map(row, reopened)] == [
+        (LeaseStatus.PENDING, 0, "", None),
         (LeaseStatus.PENDING, 0, "", None),
         (LeaseStatus.PENDING, 0, "", None),
     ]
