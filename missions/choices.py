@@ -153,3 +153,17 @@ class ToolStatus(models.TextChoices):
     IN_DEVELOPMENT = "in_development", "In development"
     COMPLETED = "completed", "Completed"
     UPDATED = "updated", "Updated"
+
+
+class ImportKind(models.TextChoices):
+    RATIFICATIONS = "ratifications", "Ratifications"
+    LEGISLATION = "legislation", "Legislation events"
+
+
+class ImportJobStatus(models.TextChoices):
+    """The values of tracker's lease statuses: an import job is claimed with a lease."""
+
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

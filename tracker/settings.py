@@ -124,31 +124,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
-# --- Import limits (missions/services/import_files.py; docs/reliability.md "Bounded imports") --
-# A ratification or legislation file over IMPORT_MAX_BYTES or IMPORT_MAX_ROWS data rows is
-# refused, naming the limit, at every door (admin import pages, manage.py import_*). Reports
-# list at most IMPORT_MAX_LISTED errors and changed rows (the rest are counted). An upload in
-# the admin over IMPORT_BACKGROUND_BYTES is imported by a Celery job (missions.ImportJob) whose
-# progress the admin shows; a job's worker holds a lease of IMPORT_JOB_LEASE_SECONDS, extended
-# while it works, and a job whose lease ran out is tried again up to IMPORT_JOB_MAX_ATTEMPTS.
-IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
-IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
-IMPORT_MAX_LISTED = env_int("IMPORT_MAX_LISTED", 1_000)
-IMPORT_BACKGROUND_BYTES = env_int("IMPORT_BACKGROUND_BYTES", 1024 * 1024)
-IMPORT_JOB_LEASE_SECONDS = env_int("IMPORT_JOB_LEASE_SECONDS", 120)
-IMPORT_JOB_MAX_ATTEMPTS = env_int("IMPORT_JOB_MAX_ATTEMPTS", 3)
-for _name, _value in [
-    ("IMPORT_MAX_BYTES", IMPORT_MAX_BYTES),
-    ("IMPORT_MAX_ROWS", IMPORT_MAX_ROWS),
-    ("IMPORT_MAX_LISTED", IMPORT_MAX_LISTED),
-    ("IMPORT_JOB_LEASE_SECONDS", IMPORT_JOB_LEASE_SECONDS),
-    ("IMPORT_JOB_MAX_ATTEMPTS", IMPORT_JOB_MAX_ATTEMPTS),
-]:
-    if _value < 1:
-        raise ImproperlyConfigured(f"{_name} must be 1 or more, not {_value}")
-if IMPORT_BACKGROUND_BYTES < 0:
-    raise ImproperlyConfigured(f"IMPORT_BACKGROUND_BYTES must be 0 or more, not {IMPORT_BACKGROUND_BYTES}")
-
 # --- Passwords and sessions -------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -328,6 +303,36 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 INDICATORS_RESEND_PENDING_AFTER = env_int("INDICATORS_RESEND_PENDING_AFTER", 300)
+
+# --- Import limits (missions/services/import_files.py; docs/reliability.md "Bounded imports") --
+# A ratification or legislation file over IMPORT_MAX_BYTES or IMPORT_MAX_ROWS data rows is
+# refused, naming the limit, at every door (admin import pages, manage.py import_*). Reports
+# list at most IMPORT_MAX_LISTED errors and changed rows (the rest are counted). An upload in
+# the admin over IMPORT_BACKGROUND_BYTES is imported by a Celery job (missions.ImportJob) whose
+# progress the admin shows; a job's worker holds a lease of IMPORT_JOB_LEASE_SECONDS, extended
+# while it works, and a job whose lease ran out is tried again up to IMPORT_JOB_MAX_ATTEMPTS.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
+IMPORT_MAX_LISTED = env_int("IMPORT_MAX_LISTED", 1_000)
+IMPORT_BACKGROUND_BYTES = env_int("IMPORT_BACKGROUND_BYTES", 1024 * 1024)
+IMPORT_JOB_LEASE_SECONDS = env_int("IMPORT_JOB_LEASE_SECONDS", 120)
+IMPORT_JOB_MAX_ATTEMPTS = env_int("IMPORT_JOB_MAX_ATTEMPTS", 3)
+for _name, _value in [
+    ("IMPORT_MAX_BYTES", IMPORT_MAX_BYTES),
+    ("IMPORT_MAX_ROWS", IMPORT_MAX_ROWS),
+    ("IMPORT_MAX_LISTED", IMPORT_MAX_LISTED),
+    ("IMPORT_JOB_LEASE_SECONDS", IMPORT_JOB_LEASE_SECONDS),
+    ("IMPORT_JOB_MAX_ATTEMPTS", IMPORT_JOB_MAX_ATTEMPTS),
+]:
+    if _value < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more, not {_value}")
+if IMPORT_BACKGROUND_BYTES < 0:
+    raise ImproperlyConfigured(f"IMPORT_BACKGROUND_BYTES must be 0 or more, not {IMPORT_BACKGROUND_BYTES}")
+# Running jobs whose lease lapsed go back to pending (or fail); jobs nobody picked up are re-sent.
+CELERY_BEAT_SCHEDULE["sweep-import-jobs-v1"] = {
+    "task": "missions.tasks.sweep_import_jobs_task",
+    "schedule": timedelta(minutes=1),
+}
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -76,10 +76,11 @@ class ImportLimits:
 
 
 def size_text(size: int) -> str:
+    """"300 bytes", "1.5 MB (1,572,864 bytes)"."""
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
+        return f"{size / (1024 * 1024):.1f} MB ({size:,} bytes)"
     if size >= 1024:
-        return f"{size / 1024:.0f} kB"
+        return f"{size / 1024:.0f} kB ({size:,} bytes)"
     return f"{size} bytes"
 
 
@@ -88,9 +89,8 @@ def check_size(size: int, limits: ImportLimits | None = None) -> None:
     limits = limits or ImportLimits.from_settings()
     if size > limits.max_bytes:
         raise TableError(
-            f"The file is {size_text(size)} ({size:,} bytes); an import may be at most "
-            f"{size_text(limits.max_bytes)} (IMPORT_MAX_BYTES = {limits.max_bytes:,} bytes). "
-            "Split it into smaller files."
+            f"The file is {size_text(size)}; an import may be at most {size_text(limits.max_bytes)} "
+            "(IMPORT_MAX_BYTES). Split it into smaller files."
         )
 
 
