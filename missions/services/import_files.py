@@ -76,7 +76,7 @@ class ImportLimits:
 
 
 def size_text(size: int) -> str:
-    """"300 bytes", "1.5 MB (1,572,864 bytes)"."""
+    """ "300 bytes", "1.5 MB (1,572,864 bytes)"."""
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.1f} MB ({size:,} bytes)"
     if size >= 1024:

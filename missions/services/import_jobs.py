@@ -261,7 +261,10 @@ def run_import_job(
     progress = _Progress(lease, clock, publish_each_batch=heartbeat_every is None)
     try:
         with transaction.atomic():
-            with default_storage.open(str(job.file.name), "rb") as handle, _heartbeat(progress, heartbeat_every):
+            with (
+                default_storage.open(str(job.file.name), "rb") as handle,
+                _heartbeat(progress, heartbeat_every),
+            ):
                 report = _import(job, handle, progress)
             # Locked, and still ours: no sweep can take the job back before this commits.
             if not ImportJob.objects.filter(lease.held()).select_for_update().exists():

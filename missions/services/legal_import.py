@@ -447,7 +447,7 @@ class _RatificationRules:
 
     def compare(
         self, planned: list[_PlannedRatification | RowOutcome], report: ImportReport
-    ) -> tuple[list[Ratification], list[Ratification]]:
+    ) -> tuple[list[_PlannedRatification], list[Ratification]]:
         rows = [p for p in planned if isinstance(p, _PlannedRatification)]
         stored = {
             (r.country_id, r.instrument_id): r
@@ -455,7 +455,7 @@ class _RatificationRules:
                 country__in={p.country.pk for p in rows}, instrument__in={p.instrument.pk for p in rows}
             )
         }
-        creates: list[Ratification] = []
+        creates: list[_PlannedRatification] = []
         updates: list[Ratification] = []
         for item in planned:
             if isinstance(item, RowOutcome):
@@ -463,7 +463,7 @@ class _RatificationRules:
                 continue
             current = stored.get((item.country.pk, item.instrument.pk))
             if current is None:
-                creates.append(Ratification(country=item.country, instrument=item.instrument, **item.values))
+                creates.append(item)
                 report.add(RowOutcome(item.line, item.key, "created"))
                 continue
             changes = [
@@ -482,11 +482,14 @@ class _RatificationRules:
                 report.add(RowOutcome(item.line, item.key, "updated", changes))
         return creates, updates
 
-    def write(self, creates: list[Ratification], updates: list[Ratification]) -> None:
+    def write(self, creates: list[_PlannedRatification], updates: list[Ratification]) -> None:
         user = self.actor if getattr(self.actor, "pk", None) else None
         if creates:
             bulk_create_with_history(
-                creates, Ratification, default_user=user, default_change_reason=self.reason[:100]
+                [Ratification(country=p.country, instrument=p.instrument, **p.values) for p in creates],
+                Ratification,
+                default_user=user,
+                default_change_reason=self.reason[:100],
             )
         for obj in updates:
             obj.save()
@@ -564,7 +567,8 @@ class _PlannedEvent:
     instrument_ids: set[int] | None
 
 
-_EventWrite = tuple[LegislationEvent, set[int] | None]  # an event and its instruments (None: untouched)
+# The stored event (None: a new one) and the row that creates or changes it.
+_EventWrite = tuple[LegislationEvent | None, _PlannedEvent]
 
 
 class _LegislationRules:
@@ -577,12 +581,12 @@ class _LegislationRules:
         self.codes = {i.pk: i.code for i in self.instruments.values()}
         self.kinds = set(LegislationKind.values)
         self.precisions = set(DatePrecision.values)
-        self.activities: dict[str, Activity] = {}  # the references found so far
+        self.activities: dict[str, Activity] = {}  # the references found so far in this pass
         # digest of (country pk, kind, date, title) -> (first line, digest of its values)
         self.seen: dict[int, tuple[int, int]] = {}
 
     def start_pass(self) -> None:
-        self.seen = {}
+        self.seen, self.activities = {}, {}  # the write checks the references again
 
     def _look_up_activities(self, batch: list[TableRow]) -> None:
         refs = {r for row in batch if (r := row.cells.get("activity_reference", "").strip())}
@@ -691,8 +695,7 @@ class _LegislationRules:
             values = item.values
             current = stored.get((values["country"].pk, values["kind"], values["date"], values["title"]))
             if current is None:
-                event = LegislationEvent(created_by=event_author(self.actor), **values)
-                creates.append((event, item.instrument_ids))
+                creates.append((None, item))
                 report.add(RowOutcome(item.line, item.key, "created"))
                 continue
             changes = [
@@ -711,15 +714,17 @@ class _LegislationRules:
             for change in changes:
                 if change.field != "instruments":
                     setattr(current, change.field, change.new)
-            updates.append((current, item.instrument_ids))
+            updates.append((current, item))
             report.add(RowOutcome(item.line, item.key, "updated", changes))
         return creates, updates
 
     def write(self, creates: list[_EventWrite], updates: list[_EventWrite]) -> None:
-        for event, ids in creates + updates:
+        author = event_author(self.actor) if creates else None
+        for current, item in creates + updates:
+            event = current or LegislationEvent(created_by=author, **item.values)
             event.save()
-            if ids is not None:
-                event.instruments.set(ids)
+            if item.instrument_ids is not None:
+                event.instruments.set(item.instrument_ids)
 
     def _codes(self, ids: Iterable[int]) -> str:
         return ";".join(sorted(self.codes[pk] for pk in ids if pk in self.codes))
