@@ -20,6 +20,7 @@ import codecs
 import csv
 import datetime
 import io
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -188,6 +189,35 @@ def _too_many_rows(line: int, max_rows: int) -> TableError:
         f"(IMPORT_MAX_ROWS); reading stopped at line {line:,}. Split it into smaller files.",
         line=line,
     )
+
+
+class SeenKeys:
+    """The natural keys read so far in a pass, each with the line and a digest of the values of
+    its first row: the duplicate check of an import.
+
+    Kept in a private temporary SQLite database (Python's own sqlite3: on disk, with a small page
+    cache, deleted when closed) rather than in a dict, whose entries cost about 250 bytes each:
+    100 MB for a file of 400,000 distinct records. Keys and digests are signed 64-bit integers."""
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")  # "": a private temporary database
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute("CREATE TABLE seen (key INTEGER PRIMARY KEY, line INTEGER NOT NULL, digest INTEGER)")
+
+    def __enter__(self) -> SeenKeys:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._db.close()
+
+    def first(self, key: int, line: int, digest: int) -> tuple[int, int] | None:
+        """None when ``key`` is new (it is recorded with ``line`` and ``digest``); else the line
+        and the digest of the first row that had it."""
+        if self._db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", (key, line, digest)).rowcount == 1:
+            return None
+        found = self._db.execute("SELECT line, digest FROM seen WHERE key = ?", (key,)).fetchone()
+        return (int(found[0]), int(found[1])) if found else None
 
 
 # --- CSV -----------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ IMPORT_MAX_ROWS is refused with an error naming the limit. The file is read as a
 (``import_files``) in batches of ``BATCH_SIZE`` rows, twice: once to validate it (and count
 what would change), then, if no row failed and it is not a dry run, once more to write it, batch
 by batch inside one transaction. Nothing holds the whole file: what stays in memory is the
-reference tables, one small entry per record of the file (to find duplicates) and the report,
-which lists at most IMPORT_MAX_LISTED errors and changed rows and counts the rest.
+reference tables and the report, which lists at most IMPORT_MAX_LISTED errors and changed rows
+and counts the rest (the duplicate check keeps its keys on disk: ``import_files.SeenKeys``).
 
 Columns of a ratification file are those of ``fixtures/reference/ct_ratifications.csv``:
 ``instrument, iso3, m49, participant_source_name, signature_date, action, deposit_date,
@@ -49,6 +49,7 @@ from .import_files import (
     ImportFile,
     ImportLimits,
     RowError,
+    SeenKeys,
     TableError,
     TableRow,
     check_size,
@@ -222,10 +223,11 @@ def _parse_date(value: str, line: int, name: str, errors: list[RowError]) -> dat
 def _digest(value: Any) -> int:
     """64 bits standing for a natural key in the duplicate check (a collision is one chance in
     about 10**19 per pair of rows); the key itself, a long title say, is not kept."""
-    return int.from_bytes(hashlib.blake2b(repr(value).encode(), digest_size=8).digest(), "big")
+    return int.from_bytes(hashlib.blake2b(repr(value).encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def _values_digest(values: dict[str, Any]) -> int:
+    """Tells "duplicate of" (the same values) from "conflicts with" (other values)."""
     return hash(tuple(sorted(values.items())))
 
 
@@ -233,8 +235,8 @@ def _values_digest(values: dict[str, Any]) -> int:
 class _Rules(Protocol):
     required: tuple[str, ...]
 
-    def start_pass(self) -> None:
-        """Forget the rows seen in the previous pass (the duplicate check starts again)."""
+    def start_pass(self, seen: SeenKeys) -> None:
+        """Start a pass over the file, with an empty duplicate check."""
 
     def check(self, batch: list[TableRow], present: set[str], report: ImportReport) -> list[Any]:
         """Validate a batch: record its errors and skipped rows; return its rows to compare."""
@@ -272,9 +274,9 @@ def _read(
     progress: Callable[[ImportReport], None],
 ) -> None:
     """One pass over the file; errors go to the report (a fault that stops the reading too)."""
-    rules.start_pass()
     try:
-        with read_table(file, max_rows=limits.max_rows) as table:
+        with SeenKeys() as seen, read_table(file, max_rows=limits.max_rows) as table:
+            rules.start_pass(seen)
             present = set(table.header) - {""}
             for column in rules.required:
                 if column not in present:
@@ -374,11 +376,10 @@ class _RatificationRules:
         self.countries = {c.iso3: c for c in Country.objects.all()}
         self.skip = {code.upper() for code in skip_participants}
         self.actions = set(RatificationAction.values)
-        # (country pk, instrument pk) -> (first line, digest of its values)
-        self.seen: dict[tuple[int, int], tuple[int, int]] = {}
+        self.seen: SeenKeys | None = None  # (country, instrument): the first line and its values
 
-    def start_pass(self) -> None:
-        self.seen = {}
+    def start_pass(self, seen: SeenKeys) -> None:
+        self.seen = seen
 
     def check(self, batch: list[TableRow], present: set[str], report: ImportReport) -> list[Any]:
         planned = []
@@ -433,12 +434,11 @@ class _RatificationRules:
             errors += _check_ratification(line, values, instrument)
             pair = (country.pk, instrument.pk)
             digest = _values_digest(values)
-            if pair in self.seen:
-                first_line, first_digest = self.seen[pair]
+            assert self.seen is not None  # noqa: S101 -- start_pass comes first
+            if (first := self.seen.first(_digest(pair), line, digest)) is not None:
+                first_line, first_digest = first
                 what = "duplicate of" if first_digest == digest else "conflicts with"
                 errors.append(RowError(line, "iso3", f"{what} line {first_line} ({key})"))
-            else:
-                self.seen[pair] = (line, digest)
         for error in errors:
             report.add_error(error)
         if errors or country is None or instrument is None:
@@ -582,11 +582,10 @@ class _LegislationRules:
         self.kinds = set(LegislationKind.values)
         self.precisions = set(DatePrecision.values)
         self.activities: dict[str, Activity] = {}  # the references found so far in this pass
-        # digest of (country pk, kind, date, title) -> (first line, digest of its values)
-        self.seen: dict[int, tuple[int, int]] = {}
+        self.seen: SeenKeys | None = None  # (country, kind, date, title): the first line and its values
 
-    def start_pass(self) -> None:
-        self.seen, self.activities = {}, {}  # the write checks the references again
+    def start_pass(self, seen: SeenKeys) -> None:
+        self.seen, self.activities = seen, {}  # the write checks the references again
 
     def _look_up_activities(self, batch: list[TableRow]) -> None:
         refs = {r for row in batch if (r := row.cells.get("activity_reference", "").strip())}
@@ -663,14 +662,12 @@ class _LegislationRules:
                 else:
                     instrument_ids.add(found.pk)
         if not errors and country is not None:
-            natural = _digest((country.pk, kind, date, title))
             digest = _values_digest(values)
-            if natural in self.seen:
-                first_line, first_digest = self.seen[natural]
+            assert self.seen is not None  # noqa: S101 -- start_pass comes first
+            if (first := self.seen.first(_digest((country.pk, kind, date, title)), line, digest)) is not None:
+                first_line, first_digest = first
                 what = "duplicate of" if first_digest == digest else "conflicts with"
                 errors.append(RowError(line, "title", f"{what} line {first_line}"))
-            else:
-                self.seen[natural] = (line, digest)
         for error in errors:
             report.add_error(error)
         if errors or country is None or date is None:
