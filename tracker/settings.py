@@ -303,6 +303,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 INDICATORS_RESEND_PENDING_AFTER = env_int("INDICATORS_RESEND_PENDING_AFTER", 300)
+# Leased work (tracker/leases.py: reports, deliveries, computation runs): a claim lapses after
+# LEASE_SECONDS unless its worker's heartbeat (every third of it) renews it; the sweep then
+# queues it again, and fails it with its reason after LEASE_MAX_ATTEMPTS claims.
+LEASE_SECONDS = env_int("LEASE_SECONDS", 120)
+LEASE_MAX_ATTEMPTS = env_int("LEASE_MAX_ATTEMPTS", 3)
 
 # --- Import limits (missions/services/import_files.py; docs/reliability.md "Bounded imports") --
 # A ratification or legislation file over IMPORT_MAX_BYTES or IMPORT_MAX_ROWS data rows is

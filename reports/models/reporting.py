@@ -6,9 +6,10 @@ from simple_history.models import HistoricalRecords
 
 from missions.models import Country, Region
 from tracker.actors import Audience
+from tracker.leases import LeasedWork
 from tracker.writing import record_version
 
-from ..choices import Frequency, ReportFormat, RunStatus, ScopeKind
+from ..choices import Frequency, ReportFormat, ScopeKind
 from .indicators import IndicatorValue
 
 
@@ -59,7 +60,7 @@ class ReportSchedule(models.Model):
         return self.name
 
 
-class Report(models.Model):
+class Report(LeasedWork):
     """One generated report: its period, scope, status and the snapshots it used."""
 
     schedule = models.ForeignKey(
@@ -87,9 +88,6 @@ class Report(models.Model):
         default=Audience.OPEN,
         help_text="Who the report is for: when open, its content and figures leave confidential records out.",
     )
-    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
     indicator_values = models.ManyToManyField(IndicatorValue, blank=True, related_name="reports")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -137,14 +135,11 @@ class ReportFile(models.Model):
         return f"{self.report} · {self.get_format_display()}"
 
 
-class Delivery(models.Model):
+class Delivery(LeasedWork):
     """One e-mail of a report to one recipient, with its outcome."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="deliveries")
     address = models.EmailField()
-    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
