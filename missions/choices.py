@@ -158,12 +158,3 @@ class ToolStatus(models.TextChoices):
 class ImportKind(models.TextChoices):
     RATIFICATIONS = "ratifications", "Ratifications"
     LEGISLATION = "legislation", "Legislation events"
-
-
-class ImportJobStatus(models.TextChoices):
-    """The values of tracker's lease statuses: an import job is claimed with a lease."""
-
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"

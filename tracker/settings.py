@@ -314,20 +314,15 @@ LEASE_MAX_ATTEMPTS = env_int("LEASE_MAX_ATTEMPTS", 3)
 # refused, naming the limit, at every door (admin import pages, manage.py import_*). Reports
 # list at most IMPORT_MAX_LISTED errors and changed rows (the rest are counted). An upload in
 # the admin over IMPORT_BACKGROUND_BYTES is imported by a Celery job (missions.ImportJob) whose
-# progress the admin shows; a job's worker holds a lease of IMPORT_JOB_LEASE_SECONDS, extended
-# while it works, and a job whose lease ran out is tried again up to IMPORT_JOB_MAX_ATTEMPTS.
+# progress the admin shows; its worker holds a lease (LEASE_SECONDS, LEASE_MAX_ATTEMPTS above).
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
 IMPORT_MAX_LISTED = env_int("IMPORT_MAX_LISTED", 1_000)
 IMPORT_BACKGROUND_BYTES = env_int("IMPORT_BACKGROUND_BYTES", 1024 * 1024)
-IMPORT_JOB_LEASE_SECONDS = env_int("IMPORT_JOB_LEASE_SECONDS", 120)
-IMPORT_JOB_MAX_ATTEMPTS = env_int("IMPORT_JOB_MAX_ATTEMPTS", 3)
 for _name, _value in [
     ("IMPORT_MAX_BYTES", IMPORT_MAX_BYTES),
     ("IMPORT_MAX_ROWS", IMPORT_MAX_ROWS),
     ("IMPORT_MAX_LISTED", IMPORT_MAX_LISTED),
-    ("IMPORT_JOB_LEASE_SECONDS", IMPORT_JOB_LEASE_SECONDS),
-    ("IMPORT_JOB_MAX_ATTEMPTS", IMPORT_JOB_MAX_ATTEMPTS),
 ]:
     if _value < 1:
         raise ImproperlyConfigured(f"{_name} must be 1 or more, not {_value}")

@@ -3,18 +3,20 @@
 from django.conf import settings
 from django.db import models
 
-from ..choices import ImportJobStatus, ImportKind
+from tracker.leases import LeasedWork, LeaseStatus
+
+from ..choices import ImportKind
 
 
-class ImportJob(models.Model):
+class ImportJob(LeasedWork):
     """One file imported in the background (missions.services.import_jobs writes every field).
 
     The upload is kept in Django's default storage (the file system, or S3 when configured).
-    A worker claims the job with a lease (``claim_token``, ``lease_expires_at``) that it renews
-    while it works; a job whose worker died is taken back by the sweep, up to a bounded number
-    of ``attempts``. ``rows_read`` and ``rows_written`` are its progress; ``errors`` lists the
-    file's bad rows (at most IMPORT_MAX_LISTED; ``error_count`` counts them all), ``error`` why
-    the job itself failed.
+    A worker claims the job with a lease (tracker.leases: ``status``, ``claim_token``,
+    ``lease_expires_at``, ``attempts``, ``error``) that it renews while it works; a job whose
+    worker died is taken back by the sweep, up to a bounded number of attempts. ``rows_read``
+    and ``rows_written`` are its progress; ``errors`` lists the file's bad rows (at most
+    IMPORT_MAX_LISTED; ``error_count`` counts them all), ``error`` why the job itself failed.
     """
 
     kind = models.CharField(max_length=20, choices=ImportKind.choices)
@@ -30,16 +32,6 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # The lease (the field names of tracker's leases).
-    status = models.CharField(max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True, help_text="Why the job failed or was queued again.")
-    lease_expires_at = models.DateTimeField(
-        null=True, blank=True, help_text="While running: when the claim lapses unless its worker renews it."
-    )
-    claim_token = models.UUIDField(
-        null=True, blank=True, editable=False, help_text="Identifies the worker holding the claim."
-    )
     # Progress and outcome.
     rows_read = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
@@ -59,7 +51,7 @@ class ImportJob(models.Model):
                 name="import_job_written_within_read",
             ),
             models.CheckConstraint(
-                condition=models.Q(status=ImportJobStatus.RUNNING) | models.Q(lease_expires_at__isnull=True),
+                condition=models.Q(status=LeaseStatus.RUNNING) | models.Q(lease_expires_at__isnull=True),
                 name="import_job_lease_only_while_running",
             ),
         ]
@@ -69,4 +61,4 @@ class ImportJob(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (ImportJobStatus.PENDING, ImportJobStatus.RUNNING)
+        return self.status in (LeaseStatus.PENDING, LeaseStatus.RUNNING)

@@ -3,8 +3,8 @@
 - ``submit_import`` refuses a file over IMPORT_MAX_BYTES, keeps the upload in Django's default
   storage (so S3 works when it is configured), records a pending ``ImportJob`` and sends
   ``missions.tasks.run_import_job_task`` once the record is committed.
-- ``run_import_job`` (the task's body) claims the job with a lease (a conditional UPDATE that
-  gives it a fresh ``claim_token`` and an expiry, and counts the attempt), streams the stored
+- ``run_import_job`` (the task's body) claims the job with a lease (tracker.leases.claim: a
+  conditional UPDATE that gives it a fresh ``claim_token`` and an expiry), streams the stored
   file through the importer, and records the outcome. The importer's writes and the job's
   "done" commit in one transaction: a worker killed mid-way leaves nothing written and the job
   running under a lease that lapses. While it works, the job's progress (rows read, rows
@@ -13,12 +13,12 @@
   inside a transaction. (SQLite allows one writer at a time: there the task passes no interval
   and each batch records the progress on the worker's own connection, seen at the commit.)
 - ``sweep_import_jobs`` (beat, "sweep-import-jobs-v1") returns each running job whose lease
-  lapsed to pending and sends it again, or fails it once IMPORT_JOB_MAX_ATTEMPTS claims are
-  spent; it sends again the jobs still pending after a lease's length (the broker was down).
+  lapsed to pending and sends it again, or fails it once LEASE_MAX_ATTEMPTS claims are spent;
+  it sends again the jobs still pending after a lease's length.
 - ``retry_import_jobs`` is an officer's "run again" of failed or stuck jobs.
 
-The lease here is local to import jobs, with the field names of the generic lease helper
-(status, attempts, error, lease_expires_at, claim_token) so the job can move onto it.
+The lease is tracker.leases' (LEASE_SECONDS, LEASE_MAX_ATTEMPTS): claim, heartbeat, lock and
+finish, fail, sweep and reopen; this module adds the progress, the storage and the sends.
 Times are arguments (``now=``, or ``clock`` for a run that takes a while): tests pass fixed ones.
 """
 
@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,11 +36,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connections, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from ..choices import ImportJobStatus, ImportKind
+from tracker import leases
+from tracker.leases import LeaseStatus
+
+from ..choices import ImportKind
 from ..models import ImportJob
 from .import_files import TableError, check_size
 from .legal_import import DEFAULT_SKIPPED_PARTICIPANTS, ImportReport, import_legislation, import_ratifications
@@ -52,20 +53,12 @@ RUN_TASK = "missions.tasks.run_import_job_task"
 Clock = Callable[[], datetime.datetime]
 
 
-def lease_seconds() -> int:
-    return int(settings.IMPORT_JOB_LEASE_SECONDS)
-
-
-def max_attempts() -> int:
-    return int(settings.IMPORT_JOB_MAX_ATTEMPTS)
-
-
 def heartbeat_interval() -> float | None:
     """Seconds between the heartbeats of a running job: a third of the lease; None on SQLite,
     whose single writer would make the heartbeat thread wait for the import's commit."""
     if connections["default"].vendor == "sqlite":
         return None
-    return lease_seconds() / 3
+    return leases.lease_seconds() / 3
 
 
 def runs_in_background(size: int) -> bool:
@@ -130,47 +123,19 @@ def submit_import(
     return job
 
 
-# --- The lease -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Lease:
-    job_id: int
-    token: uuid.UUID
-
-    def held(self) -> Q:
-        return Q(pk=self.job_id, claim_token=self.token, status=ImportJobStatus.RUNNING)
-
-
-class LeaseLost(Exception):
-    """The job was taken back (swept, or claimed by another worker) since this worker claimed it."""
-
-
-def _lapsed(now: datetime.datetime) -> Q:
-    expired = Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True)
-    return Q(status=ImportJobStatus.RUNNING) & expired
-
-
-def claim_import_job(job_id: int, *, now: datetime.datetime) -> _Lease | None:
+# --- The lease and the progress ------------------------------------------------------------
+def claim_import_job(job_id: int, *, now: datetime.datetime) -> leases.Lease | None:
     """Claim a pending job, or a running one whose lease lapsed; None when it is not free."""
-    token = uuid.uuid4()
-    claimed = ImportJob.objects.filter(
-        Q(status=ImportJobStatus.PENDING) | _lapsed(now), pk=job_id, attempts__lt=max_attempts()
-    ).update(
-        status=ImportJobStatus.RUNNING,
-        claim_token=token,
-        lease_expires_at=now + datetime.timedelta(seconds=lease_seconds()),
-        attempts=F("attempts") + 1,
-        started_at=now,
-        rows_read=0,
-        rows_written=0,
+    return leases.claim(
+        ImportJob, job_id, now=now, values={"started_at": now, "rows_read": 0, "rows_written": 0}
     )
-    return _Lease(job_id, token) if claimed == 1 else None
 
 
 class _Progress:
-    """The importer's progress callback: keeps the latest counts; ``publish`` records them with
-    the lease's renewal (one conditional UPDATE) and notes when the lease was lost."""
+    """The importer's progress callback: keeps the latest counts; ``publish`` records them and
+    renews the lease (tracker.leases.heartbeat), and notes when the lease was lost."""
 
-    def __init__(self, lease: _Lease, clock: Clock, *, publish_each_batch: bool) -> None:
+    def __init__(self, lease: leases.Lease, clock: Clock, *, publish_each_batch: bool) -> None:
         self.lease, self.clock = lease, clock
         self.publish_each_batch = publish_each_batch
         self.rows_read = self.rows_written = 0
@@ -181,22 +146,21 @@ class _Progress:
         if self.publish_each_batch:
             self.publish()
         if self.lost.is_set():
-            raise LeaseLost(f"import job {self.lease.job_id}: claimed by another worker")
+            raise leases.LeaseLost(f"import job {self.lease.pk}: claimed by another worker")
 
     def publish(self) -> None:
-        renewed = ImportJob.objects.filter(self.lease.held()).update(
-            rows_read=self.rows_read,
-            rows_written=self.rows_written,
-            lease_expires_at=self.clock() + datetime.timedelta(seconds=lease_seconds()),
+        ImportJob.objects.filter(self.lease.held()).update(
+            rows_read=self.rows_read, rows_written=self.rows_written
         )
-        if renewed != 1:
+        if not leases.heartbeat(self.lease, now=self.clock()):
             self.lost.set()
 
 
 @contextmanager
 def _heartbeat(progress: _Progress, every: float | None) -> Iterator[None]:
-    """Publish the progress every ``every`` seconds from a thread (its own connection commits
-    each UPDATE at once); no thread when ``every`` is None."""
+    """Publish the progress every ``every`` seconds from a thread, whose own connection commits
+    each UPDATE at once; no thread when ``every`` is None. (tracker.leases.keep_alive renews
+    the lease alone; a job's beat records its progress too, in the same thread.)"""
     if every is None:
         yield
         return
@@ -208,11 +172,11 @@ def _heartbeat(progress: _Progress, every: float | None) -> Iterator[None]:
                 try:
                     progress.publish()
                 except DatabaseError as exc:  # the lease may lapse if this goes on: the sweep takes it back
-                    logger.warning("heartbeat of import job %s failed: %s", progress.lease.job_id, exc)
+                    logger.warning("heartbeat of import job %s failed: %s", progress.lease.pk, exc)
         finally:
             connections.close_all()  # this thread's connections only (they are per thread)
 
-    thread = threading.Thread(target=beat, name=f"import-job-{progress.lease.job_id}", daemon=True)
+    thread = threading.Thread(target=beat, name=f"import-job-{progress.lease.pk}", daemon=True)
     thread.start()
     try:
         yield
@@ -267,22 +231,22 @@ def run_import_job(
             ):
                 report = _import(job, handle, progress)
             # Locked, and still ours: no sweep can take the job back before this commits.
-            if not ImportJob.objects.filter(lease.held()).select_for_update().exists():
-                raise LeaseLost(f"import job {job_id}: claimed by another worker")
-            ImportJob.objects.filter(lease.held()).update(
-                status=ImportJobStatus.DONE,
-                finished_at=clock(),
-                lease_expires_at=None,
-                error="",
-                rows_read=report.rows_read,
-                rows_written=report.rows_written,
-                counts=report.counts,
-                error_count=report.error_count,
-                errors=[[e.line, e.field, e.reason] for e in report.errors],
-                summary=report.summary()[:300],
-                report=report.as_text(),
+            if not leases.lock(lease):
+                raise leases.LeaseLost(f"import job {job_id}: claimed by another worker")
+            leases.finish(
+                lease,
+                values={
+                    "finished_at": clock(),
+                    "rows_read": report.rows_read,
+                    "rows_written": report.rows_written,
+                    "counts": report.counts,
+                    "error_count": report.error_count,
+                    "errors": [[e.line, e.field, e.reason] for e in report.errors],
+                    "summary": report.summary()[:300],
+                    "report": report.as_text(),
+                },
             )
-    except LeaseLost as exc:  # the job is someone else's now: nothing of this run was kept
+    except leases.LeaseLost as exc:  # the job is someone else's now: nothing of this run was kept
         logger.warning("import job %s stopped: %s", job_id, exc)
         return None
     except Exception as exc:
@@ -291,80 +255,42 @@ def run_import_job(
     return ImportJob.objects.get(pk=job_id)
 
 
-def _fail(lease: _Lease, *, error: str, now: datetime.datetime) -> None:
-    ImportJob.objects.filter(lease.held()).update(
-        status=ImportJobStatus.FAILED,
-        finished_at=now,
-        lease_expires_at=None,
-        claim_token=None,
-        error=error[:5000],
-    )
+def _fail(lease: leases.Lease, *, error: str, now: datetime.datetime) -> None:
+    leases.fail(lease, error=error, values={"finished_at": now})
 
 
 # --- Sweeping and retrying -----------------------------------------------------------------
 @dataclass(frozen=True)
 class Swept:
     requeued: list[int]  # lapsed, returned to pending and sent again
-    failed: list[int]  # lapsed with no attempt left
+    failed: list[int]  # lapsed (or stranded) with no attempt left
     resent: list[int]  # pending for longer than a lease, sent again
 
 
 def sweep_import_jobs(*, now: datetime.datetime) -> Swept:
-    """Take back the jobs whose worker stopped (lease lapsed) and send again the jobs nobody
-    picked up; a duplicate message is harmless (the claim admits one worker)."""
-    limit = max_attempts()
-    never_started = now - datetime.timedelta(seconds=lease_seconds())
+    """Take back the jobs whose worker stopped (tracker.leases.sweep) and send them again, with
+    the jobs nobody picked up for a lease's length (the broker was down, a message was lost);
+    a duplicate message is harmless: the claim admits one worker."""
+    never_started = now - datetime.timedelta(seconds=leases.lease_seconds())
     with transaction.atomic():
-        lapsed = list(
-            ImportJob.objects.filter(_lapsed(now))
-            .select_for_update(skip_locked=True)
-            .order_by("pk")
-            .values_list("pk", "attempts")
-        )
-        spent = [pk for pk, attempts in lapsed if attempts >= limit]
-        again = [pk for pk, attempts in lapsed if attempts < limit]
-        released = {"lease_expires_at": None, "claim_token": None}
-        ImportJob.objects.filter(_lapsed(now), pk__in=spent).update(
-            status=ImportJobStatus.FAILED,
-            finished_at=now,
-            error=f"given up after {limit} attempts: the worker of the last one stopped (lease lapsed)",
-            **released,
-        )
-        ImportJob.objects.filter(_lapsed(now), pk__in=again).update(
-            status=ImportJobStatus.PENDING,
-            error=f"its worker stopped (lease lapsed before {now.isoformat()}): queued again",
-            **released,
-        )
+        swept = leases.sweep(ImportJob, now=now)
         stale = list(
-            ImportJob.objects.filter(status=ImportJobStatus.PENDING, created_at__lte=never_started)
-            .exclude(pk__in=again)
+            ImportJob.objects.filter(status=LeaseStatus.PENDING, created_at__lte=never_started)
+            .exclude(pk__in=swept.requeued)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        _send_on_commit(again + stale)
-    if lapsed or stale:
-        logger.warning("import jobs: lapsed %s queued again, %s failed; %s sent again", again, spent, stale)
-    return Swept(requeued=again, failed=spent, resent=stale)
+        _send_on_commit(swept.requeued + stale)
+    if stale:
+        logger.warning("import jobs still pending, sent again: %s", stale)
+    return Swept(requeued=swept.requeued, failed=swept.failed, resent=stale)
 
 
 def retry_import_jobs(*, actor: Any, jobs: Iterable[int], now: datetime.datetime) -> list[int]:
     """An officer's "run again": failed jobs, and running ones whose lease lapsed, go back to
-    pending with their attempts reset and are sent again; returns their ids."""
+    pending with their attempts reset (tracker.leases.reopen) and are sent again; returns their
+    ids. ``actor`` is who asked (the admin's log records it)."""
     with transaction.atomic():
-        ids = list(
-            ImportJob.objects.filter(Q(status=ImportJobStatus.FAILED) | _lapsed(now), pk__in=list(jobs))
-            .select_for_update()
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        who = getattr(actor, "get_username", lambda: "the system")()
-        ImportJob.objects.filter(pk__in=ids).update(
-            status=ImportJobStatus.PENDING,
-            attempts=0,
-            lease_expires_at=None,
-            claim_token=None,
-            finished_at=None,
-            error=f"run again by {who} at {now.isoformat()}",
-        )
+        ids = leases.reopen(ImportJob, jobs, now=now, values={"finished_at": None})
         _send_on_commit(ids)
     return ids

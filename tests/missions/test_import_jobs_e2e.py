@@ -50,7 +50,7 @@ def test_a_large_upload_is_imported_by_the_worker_with_its_progress_shown(
 ) -> None:
     settings.MEDIA_ROOT = str(tmp_path)
     settings.IMPORT_BACKGROUND_BYTES = 1_000  # this file goes to a job
-    settings.IMPORT_JOB_LEASE_SECONDS = 1  # a heartbeat every third of a second
+    settings.LEASE_SECONDS = 1  # a heartbeat every third of a second
     officer = UserFactory.create(username="officer", is_staff=True)
     officer.user_permissions.set(Permission.objects.filter(content_type__app_label="missions"))
     client.force_login(officer)
