@@ -24,7 +24,7 @@ from tracker.celery import app
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-INSTRUMENTS = 12
+INSTRUMENTS = 24
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def worker() -> Iterator[None]:
 
 
 def deposits() -> bytes:
-    """A deposit of each of INSTRUMENTS new instruments by every country: about 3,000 rows."""
+    """A deposit of each of INSTRUMENTS new instruments by every country: about 6,000 rows."""
     codes = [InstrumentFactory.create(code=f"E2E_{n}").code for n in range(INSTRUMENTS)]
     lines = ["instrument,iso3,action,deposit_date,source"]
     for iso3 in Country.objects.order_by("iso3").values_list("iso3", flat=True):
