@@ -199,6 +199,7 @@ def test_a_worker_that_lost_its_lease_keeps_nothing_of_its_run(
         return at(1)
 
     assert import_jobs.run_import_job(job.pk, clock=clock) is None
+    assert next(calls) == 5  # it stopped at the heartbeat that found the lease gone
     # (On SQLite the other worker's claim shares the test's connection, and is rolled back too.)
     assert (ImportJob.objects.get(pk=job.pk).status, stored()) == ("running", 0)
 
