@@ -353,6 +353,31 @@ INDICATORS_RESEND_PENDING_AFTER = env_int("INDICATORS_RESEND_PENDING_AFTER", 300
 LEASE_SECONDS = env_int("LEASE_SECONDS", 120)
 LEASE_MAX_ATTEMPTS = env_int("LEASE_MAX_ATTEMPTS", 3)
 
+# --- Import limits (missions/services/import_files.py; docs/reliability.md "Bounded imports") --
+# A ratification or legislation file over IMPORT_MAX_BYTES or IMPORT_MAX_ROWS data rows is
+# refused, naming the limit, at every door (admin import pages, manage.py import_*). Reports
+# list at most IMPORT_MAX_LISTED errors and changed rows (the rest are counted). An upload in
+# the admin over IMPORT_BACKGROUND_BYTES is imported by a Celery job (missions.ImportJob) whose
+# progress the admin shows; its worker holds a lease (LEASE_SECONDS, LEASE_MAX_ATTEMPTS above).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
+IMPORT_MAX_LISTED = env_int("IMPORT_MAX_LISTED", 1_000)
+IMPORT_BACKGROUND_BYTES = env_int("IMPORT_BACKGROUND_BYTES", 1024 * 1024)
+for _name, _value in [
+    ("IMPORT_MAX_BYTES", IMPORT_MAX_BYTES),
+    ("IMPORT_MAX_ROWS", IMPORT_MAX_ROWS),
+    ("IMPORT_MAX_LISTED", IMPORT_MAX_LISTED),
+]:
+    if _value < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more, not {_value}")
+if IMPORT_BACKGROUND_BYTES < 0:
+    raise ImproperlyConfigured(f"IMPORT_BACKGROUND_BYTES must be 0 or more, not {IMPORT_BACKGROUND_BYTES}")
+# Running jobs whose lease lapsed go back to pending (or fail); jobs nobody picked up are re-sent.
+CELERY_BEAT_SCHEDULE["sweep-import-jobs-v1"] = {
+    "task": "missions.tasks.sweep_import_jobs_task",
+    "schedule": timedelta(minutes=1),
+}
+
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
