@@ -79,7 +79,7 @@ def test_annex_page_shows_every_printed_figure(officer_client, annex_loaded):
     assert "878,141" in content
     assert "13,522 (2002); 294,985 (2002)" in content
     assert "Liechtenstein" in content
-    assert "REPORT.md, item 18" in content
+    assert "annex, rows of Liechtenstein and Turkey" in content
 
 
 def test_annex_page_needs_a_login(client, annex_loaded):
