@@ -26,8 +26,9 @@ Readings of the facts where the report's text allows more than one, decided here
   other_event, its printed kind kept in the notes. Month-precision dates are stored as the
   1st of the month with date_precision "month". Where the level is not printed, the notes
   say so (the field holds its default, national).
-- Tools: counts_as_office_tool only for the TPB-owned tools TOOL-01..07 (paras 22-25;
-  paras 26-28 and 65 describe tools of other UNODC units and of CTITF); the printed status is kept in the notes.
+- Tools: counts_as_office_tool only for the TPB-owned tools TOOL-01..07 (paras 22-26;
+  paras 26-28 and 65 also describe tools of other UNODC units and of CTITF); the printed
+  status is kept in the notes.
 Organisations and co-organisers are loaded by partners.services.report_2006 (it looks the
 activities up by reference); co-organisers as printed stay in the notes here.
 """

@@ -30,7 +30,8 @@ from ..models import PLEDGE_KINDS, Contribution, Donor, ReportedFundingFigure
 from .funding import ZERO, paid_against, unpaid_pledges
 
 ANNEX_CURRENCY = "USD"
-# The printed first column holds every year up to and including this one (its printed heading and the years noted in it).
+# The printed first column holds every year up to and including this one (its heading and the
+# years noted in its cells).
 FIRST_COLUMN_LAST_YEAR = 2002
 FIRST_COLUMN_KEY = "pre2002"
 _AMOUNT = DecimalField(max_digits=14, decimal_places=2)
