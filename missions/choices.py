@@ -153,3 +153,8 @@ class ToolStatus(models.TextChoices):
     IN_DEVELOPMENT = "in_development", "In development"
     COMPLETED = "completed", "Completed"
     UPDATED = "updated", "Updated"
+
+
+class ImportKind(models.TextChoices):
+    RATIFICATIONS = "ratifications", "Ratifications"
+    LEGISLATION = "legislation", "Legislation events"

@@ -20,8 +20,8 @@ whose work was checked when it was asked for).
 - **Everything hanging off an activity** (countries, participants, outcomes, action plans,
   follow-up requests, organisations' roles, legislation events that name it) is visible when
   the activity is. Report schedules, reports, their files and deliveries are visible when their
-  scope lies within the actor's regions and their audience is the actor's. Officer assignments
-  and computation runs: headquarters see all; others their own.
+  scope lies within the actor's regions and their audience is the actor's. Officer assignments,
+  import jobs and computation runs: headquarters see all; others their own.
 
 A hidden record and a missing one are indistinguishable: readers narrow their querysets here, so
 a hidden id is simply not found. ``shown_id`` keeps hidden ids out of visible records.
@@ -179,6 +179,7 @@ _RULES: dict[str, Any] = {
     "missions.actionplan": lambda who, qs: through_activity(who, qs, path="mission"),
     "missions.followuprequest": lambda who, qs: through_activity(who, qs, path="mission"),
     "missions.officerassignment": lambda who, qs: _own_or_all(who, qs, user_field="user"),
+    "missions.importjob": lambda who, qs: _own_or_all(who, qs, user_field="requested_by"),
     "partners.activityorganisation": through_activity,
     "reports.reportschedule": scoped,
     "reports.report": scoped,

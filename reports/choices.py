@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from tracker.leases import LeaseStatus
+
 
 class ScopeKind(models.TextChoices):
     GLOBAL = "global", "Global"
@@ -18,11 +20,8 @@ class Exactness(models.TextChoices):
     DERIVED = "derived", "Derived from a printed list"
 
 
-class RunStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+# The statuses of leased work (reports, deliveries, computation runs): one definition.
+RunStatus = LeaseStatus
 
 
 class Frequency(models.TextChoices):

@@ -4,7 +4,9 @@ Parallel runs (pytest-xdist, ``-n 2 --dist loadgroup`` as ``make test`` and ``.c
 each worker has its own test database (pytest-django adds ``_gw0``, ``_gw1``, ... to its
 name) and, with Redis, its own Redis database: worker N uses the database of REDIS_URL plus N,
 because the cache's clear() empties a whole Redis database and the Celery broker lives there
-too. Every ``services`` test runs in one worker (one xdist group), one after the other.
+too. ``services`` tests are spread over the workers like the others: each starts its own
+private servers on free ports and uses only its worker's databases, and most of their time is
+spent waiting on subprocesses, so running two at once halves the pass.
 """
 
 import os
@@ -81,13 +83,10 @@ def pytest_configure(config: pytest.Config) -> None:
     app.amqp._producer_pool = None  # noqa: SLF001
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # By marker, not keyword: keywords also hold the names of the folders above the test (a
     # checkout in a folder called "services" would otherwise mark every test).
-    for item in items:
-        if item.get_closest_marker("services") is not None:
-            item.add_marker(pytest.mark.xdist_group("services"))
     if SERVICES_AVAILABLE:
         return
     skip = pytest.mark.skip(

@@ -63,6 +63,11 @@ ALLOWED: dict[tuple[str, str], str] = {
     "counted atomically before the password is checked: bookkeeping of the sign-in, not a record",
     ("tracker/security.py", "prune_login_records"): "pruning django-axes' sign-in log (a beat job)",
     ("tracker/security.py", "prune_expired_attempts"): "pruning django-axes' expired counters",
+    **{
+        ("tracker/leases.py", name): "the lease helper: one conditional UPDATE on a leased row's "
+        "status, claim and expiry that the services call (they record history and enqueue)"
+        for name in ("claim", "heartbeat", "finish", "fail", "sweep", "reopen")
+    },
 }
 
 NOT_MODELS = frozenset(

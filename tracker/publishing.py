@@ -1,13 +1,15 @@
 """Tasks sent to the workers once the write that asks for them has committed; a broker that is
 away never fails that write.
 
-Every task here works on a row recorded before the send (a pending computation run, report or
-delivery), and a sweep sends again what stays pending (``resend_pending_runs`` on the beat for
-computation runs; the lease sweep for reports and deliveries). So a publish that fails after
-the commit is logged and left to that sweep, never raised into the response: the write is
-stored, and the answer says so. A publish is bounded by the broker's socket timeout and the
-publish retry policy (``CELERY_BROKER_TRANSPORT_OPTIONS``, ``CELERY_TASK_PUBLISH_RETRY_POLICY``)
-and skipped at once while this process knows the broker's Redis is away (tracker/outages.py).
+Every task here works on a row recorded before the send (a pending computation run, report,
+delivery or import job), and that row is sent again while it stays pending:
+``resend_pending_runs`` (beat) for computation runs, the import-job sweep for import jobs, an
+officer's retry (reports/services/recovery.py, admin or API) for reports and deliveries. So a
+publish that fails after the commit is logged and left pending, never raised into the
+response: the write is stored, and the answer says so. A publish is bounded by the broker's
+socket timeout and the publish retry policy (``CELERY_BROKER_TRANSPORT_OPTIONS``,
+``CELERY_TASK_PUBLISH_RETRY_POLICY``) and skipped at once while this process knows the
+broker's Redis is away (tracker/outages.py).
 An error that is not the broker being away (a task argument that cannot be serialised: a bug)
 still raises.
 """

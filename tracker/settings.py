@@ -117,13 +117,43 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-MEDIA_URL = "media/"
+MEDIA_URL = "media/"  # never served: report files go out through views that check who asks
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 # --- Upload limits (bad input is refused, never half-read) ------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
+# --- File storage (report files) ---------------------------------------------------------
+# The file system under MEDIA_ROOT by default; S3-compatible object storage (django-storages)
+# when S3_BUCKET is set. Either way files are private: no URL of the storage is ever handed out,
+# and the API and the admin stream them after the visibility check (reports/services/downloads.py).
+# Objects are written without an ACL, so they keep the bucket's (private unless made public).
+S3_BUCKET = env_str("S3_BUCKET")
+_default_storage: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,  # None: AWS itself
+            "region_name": env_str("S3_REGION") or None,
+            # None: boto3's own chain (AWS_ACCESS_KEY_ID, a profile, an instance role).
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("S3_PREFIX"),
+            "default_acl": None,
+            "querystring_auth": True,  # a storage URL, if anything asked for one, would be signed
+            "file_overwrite": False,
+            # A download reads the object through a spooled file: past this size, on disk, not in memory.
+            "max_memory_size": FILE_UPLOAD_MAX_MEMORY_SIZE,
+        },
+    }
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # --- Passwords and sessions -------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -195,7 +225,15 @@ if not re.fullmatch(r"[A-Za-z0-9-]+", CLIENT_IP_HEADER):
 # administrator allows for a schedule's extra addresses (comma-separated, lower case; empty: none).
 ORGANISATION_EMAIL_DOMAINS = [d.lower() for d in env_list("ORGANISATION_EMAIL_DOMAINS", [])]
 REPORT_ALLOWED_EXTERNAL_DOMAINS = [d.lower() for d in env_list("REPORT_ALLOWED_EXTERNAL_DOMAINS", [])]
+# Report schedules one account may create (counted on created_by; the service refuses the next).
+REPORT_SCHEDULES_PER_USER = env_int("REPORT_SCHEDULES_PER_USER", 20)
+if REPORT_SCHEDULES_PER_USER < 1:
+    raise ImproperlyConfigured(
+        f"REPORT_SCHEDULES_PER_USER must be 1 or more, not {REPORT_SCHEDULES_PER_USER}"
+    )
 
+# Where the links in e-mails point (the admin's sign-in and downloads): this site's address.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -315,6 +353,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "reports.tasks.resend_pending_runs_task",
         "schedule": timedelta(minutes=5),
     },
+    # Reports, deliveries and computation runs whose worker stopped (lapsed lease: LEASE_SECONDS)
+    # go back to pending and are sent again, or fail with their reason (reports/services/recovery.py).
+    "sweep-expired-leases-v1": {
+        "task": "reports.tasks.sweep_expired_leases_task",
+        "schedule": timedelta(minutes=1),
+    },
     # API Idempotency-Key records live 24 hours (tracker.api.idempotency); expired ones go hourly.
     "purge-idempotency-keys-v1": {
         "task": "tracker.tasks.purge_expired_idempotency_keys_task",
@@ -333,6 +377,36 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 INDICATORS_RESEND_PENDING_AFTER = env_int("INDICATORS_RESEND_PENDING_AFTER", 300)
+# Leased work (tracker/leases.py: reports, deliveries, computation runs): a claim lapses after
+# LEASE_SECONDS unless its worker's heartbeat (every third of it) renews it; the sweep then
+# queues it again, and fails it with its reason after LEASE_MAX_ATTEMPTS claims.
+LEASE_SECONDS = env_int("LEASE_SECONDS", 120)
+LEASE_MAX_ATTEMPTS = env_int("LEASE_MAX_ATTEMPTS", 3)
+
+# --- Import limits (missions/services/import_files.py; docs/reliability.md "Bounded imports") --
+# A ratification or legislation file over IMPORT_MAX_BYTES or IMPORT_MAX_ROWS data rows is
+# refused, naming the limit, at every door (admin import pages, manage.py import_*). Reports
+# list at most IMPORT_MAX_LISTED errors and changed rows (the rest are counted). An upload in
+# the admin over IMPORT_BACKGROUND_BYTES is imported by a Celery job (missions.ImportJob) whose
+# progress the admin shows; its worker holds a lease (LEASE_SECONDS, LEASE_MAX_ATTEMPTS above).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
+IMPORT_MAX_LISTED = env_int("IMPORT_MAX_LISTED", 1_000)
+IMPORT_BACKGROUND_BYTES = env_int("IMPORT_BACKGROUND_BYTES", 1024 * 1024)
+for _name, _value in [
+    ("IMPORT_MAX_BYTES", IMPORT_MAX_BYTES),
+    ("IMPORT_MAX_ROWS", IMPORT_MAX_ROWS),
+    ("IMPORT_MAX_LISTED", IMPORT_MAX_LISTED),
+]:
+    if _value < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more, not {_value}")
+if IMPORT_BACKGROUND_BYTES < 0:
+    raise ImproperlyConfigured(f"IMPORT_BACKGROUND_BYTES must be 0 or more, not {IMPORT_BACKGROUND_BYTES}")
+# Running jobs whose lease lapsed go back to pending (or fail); jobs nobody picked up are re-sent.
+CELERY_BEAT_SCHEDULE["sweep-import-jobs-v1"] = {
+    "task": "missions.tasks.sweep_import_jobs_task",
+    "schedule": timedelta(minutes=1),
+}
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

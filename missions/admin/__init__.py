@@ -1,3 +1,3 @@
 """Admin of the missions app, one module per concept (each registers its own models)."""
 
-from . import activities, legal, reference, tools  # noqa: F401 -- importing registers the ModelAdmins
+from . import activities, imports, legal, reference, tools  # noqa: F401 -- importing registers the ModelAdmins

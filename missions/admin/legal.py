@@ -3,24 +3,29 @@
 Officers write both, one by one through missions.services.legal, or in bulk on the import pages
 (Ratifications > Import, Legislation events > Import), open to officers who may both add and
 change the model; these run the same importer as the management commands, with a dry-run
-option, and show what changed or every bad row.
+option, and show what changed or every bad row. A file over IMPORT_MAX_BYTES is refused on the
+form; one over IMPORT_BACKGROUND_BYTES is imported by a worker (an import job, whose page
+shows its progress) instead of inside the request.
 """
 
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.db.models.functions import ExtractYear
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils import timezone
 
-from ..choices import Coverage
+from ..choices import Coverage, ImportKind
 from ..legal_status import coverage
 from ..models import Country, Instrument, LegislationEvent, Ratification, Region
-from ..services import legal
+from ..services import import_jobs, legal
+from ..services.import_files import TableError, check_size, size_text
 from ..services.legal_import import (
     DEFAULT_SKIPPED_PARTICIPANTS,
     ImportReport,
@@ -82,6 +87,14 @@ class ImportForm(forms.Form):
         max_length=100, help_text="Why (for example the depositary list and its date); kept in history."
     )
 
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        try:
+            check_size(upload.size)  # before a byte of it is read
+        except TableError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+        return upload
+
 
 class RatificationImportForm(ImportForm):
     source = forms.CharField(
@@ -97,9 +110,38 @@ class RatificationImportForm(ImportForm):
 class _ImportMixin(admin.ModelAdmin):  # type: ignore[type-arg]  # ModelAdmin is not subscriptable at run time
     import_form: type[ImportForm] = ImportForm
     import_title = ""
+    import_kind = ""
 
     def run_import(self, request: HttpRequest, form: Any) -> ImportReport:
         raise NotImplementedError
+
+    def import_options(self, form: Any) -> dict[str, Any]:
+        """The importer's options besides the file, the reason and the dry run (JSON values)."""
+        return {}
+
+    def import_in_background(self, request: HttpRequest, form: Any) -> HttpResponse:
+        upload = form.cleaned_data["file"]
+        try:
+            job = import_jobs.submit_import(
+                actor=request.user,
+                kind=self.import_kind,
+                upload=upload,
+                filename=upload.name,
+                size=upload.size,
+                dry_run=form.cleaned_data["dry_run"],
+                reason=form.cleaned_data["reason"],
+                options=self.import_options(form),
+                now=timezone.now(),
+            )
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+            return redirect(request.path)
+        messages.info(
+            request,
+            f"{upload.name} ({size_text(upload.size)}) is large: a worker imports it "
+            "(the page below shows its progress).",
+        )
+        return redirect("admin:missions_importjob_change", job.pk)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not (self.has_add_permission(request) and self.has_change_permission(request)):
@@ -107,6 +149,8 @@ class _ImportMixin(admin.ModelAdmin):  # type: ignore[type-arg]  # ModelAdmin is
         report = None
         if request.method == "POST":
             form = self.import_form(request.POST, request.FILES)
+            if form.is_valid() and import_jobs.runs_in_background(form.cleaned_data["file"].size):
+                return self.import_in_background(request, form)
             if form.is_valid():
                 report = self.run_import(request, form)
                 if report.ok and not report.dry_run:
@@ -149,21 +193,27 @@ class RatificationAdmin(_ImportMixin, ServiceSavedAdmin):
     list_per_page = 100
     import_form = RatificationImportForm
     import_title = "Import ratifications (CSV or XLSX, columns of ct_ratifications.csv)"
+    import_kind = ImportKind.RATIFICATIONS
 
     def get_urls(self) -> list[URLPattern]:
         return [*self.import_urls("missions_ratification_import"), *super().get_urls()]
 
+    def import_options(self, form: Any) -> dict[str, Any]:
+        skip = [c.strip() for c in form.cleaned_data["skip_participants"].split(",") if c.strip()]
+        return {
+            "default_source": form.cleaned_data["source"] or form.cleaned_data["file"].name,
+            "skip_participants": skip,
+        }
+
     def run_import(self, request: HttpRequest, form: Any) -> ImportReport:
         upload = form.cleaned_data["file"]
-        skip = [c.strip() for c in form.cleaned_data["skip_participants"].split(",") if c.strip()]
         return import_ratifications(
-            upload.read(),
+            upload,
             filename=upload.name,
             actor=request.user,
             reason=form.cleaned_data["reason"],
             dry_run=form.cleaned_data["dry_run"],
-            default_source=form.cleaned_data["source"] or upload.name,
-            skip_participants=skip,
+            **self.import_options(form),
         )
 
     def changelist_view(
@@ -201,6 +251,7 @@ class LegislationEventAdmin(VisibleActivityChoices, _ImportMixin, ServiceSavedAd
     date_hierarchy = "date"
     readonly_fields = ["created_by"]
     import_title = "Import legislation events (CSV or XLSX)"
+    import_kind = ImportKind.LEGISLATION
 
     def get_urls(self) -> list[URLPattern]:
         return [*self.import_urls("missions_legislationevent_import"), *super().get_urls()]
@@ -208,7 +259,7 @@ class LegislationEventAdmin(VisibleActivityChoices, _ImportMixin, ServiceSavedAd
     def run_import(self, request: HttpRequest, form: Any) -> ImportReport:
         upload = form.cleaned_data["file"]
         return import_legislation(
-            upload.read(),
+            upload,
             filename=upload.name,
             actor=request.user,
             reason=form.cleaned_data["reason"],

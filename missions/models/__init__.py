@@ -18,6 +18,7 @@ from .activities import (
     VideoConference,
     Workshop,
 )
+from .imports import ImportJob
 from .legal import LegislationEvent, Ratification
 from .reference import Country, Instrument, Region
 from .tools import Tool
@@ -31,6 +32,7 @@ __all__ = [
     "CtedJointVisit",
     "DelegationVisit",
     "FollowUpRequest",
+    "ImportJob",
     "Instrument",
     "LegislationEvent",
     "MinisterialMeeting",

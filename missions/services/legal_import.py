@@ -6,6 +6,14 @@ rows are created, changed rows are updated through ``save()`` (their old values 
 history, with the import's reason), identical rows are left alone, so a re-import of the same
 file changes nothing. ``dry_run`` validates and computes the same report without writing.
 
+Bounded (docs/reliability.md "Bounded imports"): a file over IMPORT_MAX_BYTES or
+IMPORT_MAX_ROWS is refused with an error naming the limit. The file is read as a stream
+(``import_files``) in batches of ``BATCH_SIZE`` rows, twice: once to validate it (and count
+what would change), then, if no row failed and it is not a dry run, once more to write it, batch
+by batch inside one transaction. Nothing holds the whole file: what stays in memory is the
+reference tables and the report, which lists at most IMPORT_MAX_LISTED errors and changed rows
+and counts the rest (the duplicate check keeps its keys on disk: ``import_files.SeenKeys``).
+
 Columns of a ratification file are those of ``fixtures/reference/ct_ratifications.csv``:
 ``instrument, iso3, m49, participant_source_name, signature_date, action, deposit_date,
 raw_consent, source`` (only ``instrument`` and ``iso3`` are required; ``entry_into_force_date``,
@@ -23,15 +31,12 @@ Rules (documented in README "Legal status data"):
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
@@ -39,10 +44,33 @@ from tracker.history import change_context
 
 from ..choices import DatePrecision, LegislationKind, RatificationAction
 from ..models import Activity, Country, Instrument, LegislationEvent, Ratification
+from .import_files import (
+    ImportData,
+    ImportFile,
+    ImportLimits,
+    RowError,
+    SeenKeys,
+    TableError,
+    TableRow,
+    check_size,
+    read_table,
+)
 from .legal import event_author, linkable_activities
+
+__all__ = [
+    "DEFAULT_SKIPPED_PARTICIPANTS",
+    "FieldChange",
+    "ImportReport",
+    "Progress",
+    "RowError",
+    "RowOutcome",
+    "import_legislation",
+    "import_ratifications",
+]
 
 INSTRUMENT_CODE_ALIASES = {"CPPNM_AMDT_2005": "CPPNM_AMEND_2005"}
 DEFAULT_SKIPPED_PARTICIPANTS = ("EURATOM",)
+BATCH_SIZE = 2_000  # rows validated, looked up and written together
 
 RATIFICATION_COLUMNS = (
     "instrument",
@@ -69,16 +97,12 @@ LEGISLATION_COLUMNS = (
 )
 _TRUE = {"yes", "y", "true", "1", "x"}
 _FALSE = {"no", "n", "false", "0", ""}
+STATUSES = ("created", "updated", "unchanged", "kept", "skipped")
+_LISTED = {"updated", "kept", "skipped"}  # the outcomes a report shows row by row
 
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}, {self.field}: {self.reason}"
+# Called after each batch with the rows read so far (the whole file, once validated) and the
+# rows written so far: the import jobs record it as their progress.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -110,37 +134,71 @@ class RowOutcome:
 
 @dataclass
 class ImportReport:
+    """What an import did (or would do): counts of every outcome, and the errors and the changed
+    or skipped rows, each listed up to ``max_listed`` (the rest are counted)."""
+
     kind: str
     dry_run: bool
     rows: list[RowOutcome] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    max_listed: int = 1_000
+    error_count: int = 0
+    rows_read: int = 0
+    rows_written: int = 0
+    tally: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    def add_error(self, error: RowError) -> None:
+        self.error_count += 1
+        if len(self.errors) < self.max_listed:
+            self.errors.append(error)
+
+    def add(self, outcome: RowOutcome) -> None:
+        self.tally[outcome.status] += 1
+        if outcome.status in _LISTED and len(self.rows) < self.max_listed:
+            self.rows.append(outcome)
+
+    def clear_outcomes(self) -> None:
+        self.rows = []
+        self.tally = dict.fromkeys(STATUSES, 0)
+
     def count(self, status: str) -> int:
-        return sum(1 for row in self.rows if row.status == status)
+        return self.tally[status]
 
     @property
     def counts(self) -> dict[str, int]:
-        return {s: self.count(s) for s in ("created", "updated", "unchanged", "kept", "skipped")}
+        return dict(self.tally)
 
     def summary(self) -> str:
         if not self.ok:
-            return f"{self.kind}: {len(self.errors)} error(s); nothing was changed."
+            return f"{self.kind}: {self.error_count} error(s); nothing was changed."
         counts = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n or s != "kept")
         prefix = "dry run, nothing written: " if self.dry_run else ""
         return f"{self.kind}: {prefix}{counts}."
 
+    @property
+    def unlisted_errors(self) -> int:
+        return self.error_count - len(self.errors)
+
+    @property
+    def unlisted_rows(self) -> int:
+        return sum(self.tally[s] for s in _LISTED) - len(self.rows)
+
     def as_text(self) -> str:
         lines = [self.summary()]
         lines += [f"  ERROR {error}" for error in self.errors]
+        if self.unlisted_errors:
+            lines.append(f"  ... and {self.unlisted_errors} more error(s), not listed")
         for row in self.rows:
             if row.status == "updated":
                 lines.append(f"  line {row.line} {row.key} updated: " + "; ".join(map(str, row.changes)))
             elif row.status == "skipped":
                 lines.append(f"  line {row.line} {row.key} skipped: {row.note}")
+        if self.unlisted_rows:
+            lines.append(f"  ... and {self.unlisted_rows} more changed or skipped row(s), not listed")
         return "\n".join(lines)
 
 
@@ -150,133 +208,6 @@ def _show(value: Any) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
-
-
-# --- reading -----------------------------------------------------------------------------
-# C0 control characters other than tab, line feed and carriage return: PostgreSQL refuses NUL
-# in text, and none of them belongs in a name, a date or a note.
-_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
-
-
-class TableError(ValidationError):
-    """A file that cannot be read as a table, with the line and column at fault (line 1 is the
-    header; the column is "file" when the fault is not in one cell)."""
-
-    def __init__(self, message: str, *, line: int = 1, column: str = "file") -> None:
-        super().__init__({column: message})
-        self.line = line
-        self.column = column
-
-
-def _file_error(exc: ValidationError) -> RowError:
-    return RowError(getattr(exc, "line", 1), getattr(exc, "column", "file"), "; ".join(exc.messages))
-
-
-def _control_name(value: str) -> str | None:
-    bad = next((c for c in value if c in _CONTROL), None)
-    if bad is None:
-        return None
-    return "a NUL character" if bad == "\x00" else f"the control character U+{ord(bad):04X}"
-
-
-def _check_cells(line: int, row: dict[str, str]) -> None:
-    if (name := _control_name("".join(row))) is not None:
-        raise TableError(f"line {line}: the header contains {name}", line=1)
-    for column, value in row.items():
-        if (name := _control_name(value)) is not None:
-            raise TableError(f"line {line}: the cell contains {name}", line=line, column=column)
-
-
-def read_table(
-    data: bytes | str | Path | IO[bytes], *, filename: str = ""
-) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a CSV or XLSX file as (line number, {column: text}); line 1 is the header."""
-    if isinstance(data, Path):
-        filename = filename or data.name
-        data = data.read_bytes()
-    elif isinstance(data, str):
-        data = data.encode("utf-8")
-    elif not isinstance(data, bytes):
-        data = data.read()
-    if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
-        return _read_xlsx(data)
-    return _read_csv(data)
-
-
-def _read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise TableError(
-            f"The file is not UTF-8 text: line {line} has the byte 0x{data[exc.start]:02X}, which is not "
-            f'UTF-8 ({exc.reason}). Save the file as "CSV UTF-8" and import it again.',
-            line=line,
-        ) from exc
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows = []
-    try:
-        for record in reader:
-            if None in record:
-                raise TableError(
-                    f"Line {reader.line_num} has more cells than the header.", line=reader.line_num
-                )
-            row = {(k or "").strip(): (v or "").strip() for k, v in record.items()}
-            _check_cells(reader.line_num, row)
-            rows.append((reader.line_num, row))
-    except csv.Error as exc:
-        raise TableError(f"Line {reader.line_num} is not valid CSV ({exc}).", line=reader.line_num) from exc
-    _check_header(reader.fieldnames)
-    _check_cells(1, dict.fromkeys(reader.fieldnames or [], ""))
-    return rows
-
-
-def _read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    import openpyxl  # imported here: only XLSX uploads need it
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a bad file; all mean "not XLSX"
-        raise ValidationError({"file": f"The file is not a readable XLSX workbook ({exc})."}) from exc
-    sheet = book.worksheets[0]
-    rows_iter = sheet.iter_rows(values_only=True)
-    header = [str(c).strip() if c is not None else "" for c in next(rows_iter, ())]
-    _check_header(header)
-    rows = []
-    for number, values in enumerate(rows_iter, start=2):
-        cells = [_cell_text(v) for v in values]
-        if not any(cells):
-            continue
-        row = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
-        _check_cells(number, row)
-        rows.append((number, row))
-    book.close()
-    return rows
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _check_header(header: Sequence[str] | None) -> None:
-    if not header:
-        raise ValidationError({"file": "The file is empty: it has no header row."})
-
-
-def _require_columns(
-    rows: list[tuple[int, dict[str, str]]], required: Iterable[str], errors: list[RowError]
-) -> set[str]:
-    present = set(rows[0][1]) if rows else set()
-    for column in required:
-        if rows and column not in present:
-            errors.append(RowError(1, column, "required column is missing from the header"))
-    return present
 
 
 def _parse_date(value: str, line: int, name: str, errors: list[RowError]) -> datetime.date | None:
@@ -289,58 +220,191 @@ def _parse_date(value: str, line: int, name: str, errors: list[RowError]) -> dat
         return None
 
 
-# --- ratifications -----------------------------------------------------------------------
+def _digest(value: Any) -> int:
+    """64 bits standing for a natural key in the duplicate check (a collision is one chance in
+    about 10**19 per pair of rows); the key itself, a long title say, is not kept."""
+    return int.from_bytes(hashlib.blake2b(repr(value).encode(), digest_size=8).digest(), "big", signed=True)
 
 
-def import_ratifications(
-    data: bytes | str | Path | IO[bytes],
+def _values_digest(values: dict[str, Any]) -> int:
+    """Tells "duplicate of" (the same values) from "conflicts with" (other values)."""
+    return hash(tuple(sorted(values.items())))
+
+
+# --- the two passes, shared by both importers ---------------------------------------------
+class _Rules(Protocol):
+    required: tuple[str, ...]
+
+    def start_pass(self, seen: SeenKeys) -> None:
+        """Start a pass over the file, with an empty duplicate check."""
+
+    def check(self, batch: list[TableRow], present: set[str], report: ImportReport) -> list[Any]:
+        """Validate a batch: record its errors and skipped rows; return its rows to compare."""
+
+    def compare(self, planned: list[Any], report: ImportReport) -> tuple[list[Any], list[Any]]:
+        """Look up the batch's stored records, record each row's outcome; return what to
+        create and what to update."""
+
+    def write(self, creates: list[Any], updates: list[Any]) -> None:
+        """Write one batch (inside the import's transaction)."""
+
+
+class _Abandoned(Exception):  # noqa: N818 -- a signal to roll back, not an error to report
+    pass
+
+
+def _batches(rows: Iterator[TableRow], size: int) -> Iterator[list[TableRow]]:
+    batch: list[TableRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _read(
+    file: ImportFile,
+    rules: _Rules,
+    report: ImportReport,
+    limits: ImportLimits,
     *,
+    write: bool,
+    progress: Callable[[ImportReport], None],
+) -> None:
+    """One pass over the file; errors go to the report (a fault that stops the reading too)."""
+    try:
+        with SeenKeys() as seen, read_table(file, max_rows=limits.max_rows) as table:
+            rules.start_pass(seen)
+            present = set(table.header) - {""}
+            for column in rules.required:
+                if column not in present:
+                    report.add_error(RowError(1, column, "required column is missing from the header"))
+            if not report.ok:
+                return
+            for batch in _batches(table.rows, BATCH_SIZE):
+                report.rows_read += len(batch)
+                planned = rules.check(batch, present, report)
+                if report.ok:  # after the first error, outcomes no longer matter: no look-ups
+                    creates, updates = rules.compare(planned, report)
+                    if write:
+                        rules.write(creates, updates)
+                        report.rows_written += len(creates) + len(updates)
+                progress(report)
+    except TableError as exc:
+        report.add_error(exc.as_row_error())
+
+
+def _run(
+    data: ImportData,
+    rules: _Rules,
+    *,
+    kind: str,
+    filename: str,
+    dry_run: bool,
     actor: Any,
     reason: str,
-    filename: str = "",
-    dry_run: bool = False,
-    update_existing: bool = True,
-    skip_participants: Sequence[str] = DEFAULT_SKIPPED_PARTICIPANTS,
-    default_source: str = "",
-    retrieved_on: datetime.date | None = None,
+    progress: Progress | None,
 ) -> ImportReport:
-    """Validate a whole ratification file, then apply it all or nothing (see module docstring).
-
-    ``update_existing=False`` only creates missing rows and keeps existing ones as they are
-    (the shipped-data loader uses it so that it never undoes an officer's correction).
-    """
-    report = ImportReport(kind="ratifications", dry_run=dry_run)
+    limits = ImportLimits.from_settings()
+    report = ImportReport(kind=kind, dry_run=dry_run, max_listed=limits.max_listed)
+    file = ImportFile(data, filename=filename)
     try:
-        rows = read_table(data, filename=filename)
-    except ValidationError as exc:
-        report.errors.append(_file_error(exc))
-        return report
-    present = _require_columns(rows, ("instrument", "iso3"), report.errors)
-    if report.errors:
+        check_size(file.size, limits)
+    except TableError as exc:
+        report.add_error(exc.as_row_error())
         return report
 
-    instruments = {i.code: i for i in Instrument.objects.all()}
-    countries = {c.iso3: c for c in Country.objects.all()}
-    existing = {(r.country_id, r.instrument_id): r for r in Ratification.objects.all()}
-    skip = {code.upper() for code in skip_participants}
-    actions = set(RatificationAction.values)
-    seen: dict[tuple[int, int], tuple[int, dict[str, Any]]] = {}
-    planned: list[tuple[int, str, Ratification | None, Country, Instrument, dict[str, Any]]] = []
+    def validating(current: ImportReport) -> None:
+        if progress is not None:
+            progress(current.rows_read, 0)
 
-    for line, row in rows:
+    _read(file, rules, report, limits, write=False, progress=validating)
+    if not report.ok:
+        report.clear_outcomes()
+        return report
+    if dry_run:
+        return report
+
+    rows_read = report.rows_read
+
+    def writing(current: ImportReport) -> None:
+        if progress is not None:
+            progress(rows_read, current.rows_written)
+
+    written = ImportReport(kind=kind, dry_run=False, max_listed=limits.max_listed)
+    try:
+        with transaction.atomic(), change_context(actor=actor, reason=reason):
+            _read(file, rules, written, limits, write=True, progress=writing)
+            if not written.ok:  # the records changed since the validation: write nothing
+                raise _Abandoned
+    except _Abandoned:
+        written.clear_outcomes()
+        written.rows_written = 0
+    return written
+
+
+# --- ratifications -----------------------------------------------------------------------
+@dataclass
+class _PlannedRatification:
+    line: int
+    key: str
+    country: Country
+    instrument: Instrument
+    values: dict[str, Any]
+
+
+class _RatificationRules:
+    required: tuple[str, ...] = ("instrument", "iso3")
+
+    def __init__(
+        self,
+        *,
+        actor: Any,
+        reason: str,
+        update_existing: bool,
+        skip_participants: Sequence[str],
+        default_source: str,
+        retrieved_on: datetime.date | None,
+    ) -> None:
+        self.actor, self.reason = actor, reason
+        self.update_existing = update_existing
+        self.default_source = default_source
+        self.retrieved_on = retrieved_on
+        self.instruments = {i.code: i for i in Instrument.objects.all()}
+        self.countries = {c.iso3: c for c in Country.objects.all()}
+        self.skip = {code.upper() for code in skip_participants}
+        self.actions = set(RatificationAction.values)
+        self.seen: SeenKeys | None = None  # (country, instrument): the first line and its values
+
+    def start_pass(self, seen: SeenKeys) -> None:
+        self.seen = seen
+
+    def check(self, batch: list[TableRow], present: set[str], report: ImportReport) -> list[Any]:
+        planned = []
+        for table_row in batch:
+            if table_row.error is not None:
+                report.add_error(table_row.error)
+                continue
+            item = self._check_row(table_row.line, table_row.cells, present, report)
+            if item is not None:
+                planned.append(item)
+        return planned
+
+    def _check_row(
+        self, line: int, row: dict[str, str], present: set[str], report: ImportReport
+    ) -> _PlannedRatification | RowOutcome | None:
         errors: list[RowError] = []
         code = row.get("instrument", "")
         iso3 = row.get("iso3", "").upper()
         key = f"{iso3 or '?'}/{code or '?'}"
-        if iso3 in skip:
-            report.rows.append(
-                RowOutcome(line, key, "skipped", note="not a state: skipped by the importer's rule")
-            )
-            continue
-        instrument = instruments.get(INSTRUMENT_CODE_ALIASES.get(code, code))
+        if iso3 in self.skip:  # reported in line order by compare()
+            return RowOutcome(line, key, "skipped", note="not a state: skipped by the importer's rule")
+        instrument = self.instruments.get(INSTRUMENT_CODE_ALIASES.get(code, code))
         if instrument is None:
             errors.append(RowError(line, "instrument", f"unknown instrument code {code!r}"))
-        country = countries.get(iso3)
+        country = self.countries.get(iso3)
         if country is None:
             errors.append(RowError(line, "iso3", f"unknown country code {iso3!r}"))
         elif row.get("m49") and row["m49"].zfill(3) != country.m49:
@@ -348,8 +412,10 @@ def import_ratifications(
                 RowError(line, "m49", f"{row['m49']!r} is not the M49 code of {iso3} ({country.m49})")
             )
         action = row.get("action", "").lower()
-        if action and action not in actions:
-            errors.append(RowError(line, "action", f"{action!r} is not one of {', '.join(sorted(actions))}"))
+        if action and action not in self.actions:
+            errors.append(
+                RowError(line, "action", f"{action!r} is not one of {', '.join(sorted(self.actions))}")
+            )
         values: dict[str, Any] = {}
         for name in ("signature_date", "deposit_date", "entry_into_force_date", "retrieved_on"):
             if name in present:
@@ -360,53 +426,111 @@ def import_ratifications(
             values["reservations"] = row.get("reservations", "")
         if "raw_consent" in present:
             values["source_reference"] = row.get("raw_consent", "")[:300]
-        if row.get("source") or default_source:
-            values["source"] = (row.get("source") or default_source)[:300]
-        if "retrieved_on" not in present and retrieved_on is not None:
-            values["retrieved_on"] = retrieved_on
+        if row.get("source") or self.default_source:
+            values["source"] = (row.get("source") or self.default_source)[:300]
+        if "retrieved_on" not in present and self.retrieved_on is not None:
+            values["retrieved_on"] = self.retrieved_on
         if not errors and instrument is not None and country is not None:
             errors += _check_ratification(line, values, instrument)
             pair = (country.pk, instrument.pk)
-            if pair in seen:
-                first_line, first_values = seen[pair]
-                what = "duplicate of" if first_values == values else "conflicts with"
+            digest = _values_digest(values)
+            assert self.seen is not None  # noqa: S101 -- start_pass comes first
+            if (first := self.seen.first(_digest(pair), line, digest)) is not None:
+                first_line, first_digest = first
+                what = "duplicate of" if first_digest == digest else "conflicts with"
                 errors.append(RowError(line, "iso3", f"{what} line {first_line} ({key})"))
-            else:
-                seen[pair] = (line, values)
+        for error in errors:
+            report.add_error(error)
         if errors or country is None or instrument is None:
-            report.errors += errors
-            continue
-        planned.append((line, key, existing.get((country.pk, instrument.pk)), country, instrument, values))
+            return None
+        return _PlannedRatification(line, key, country, instrument, values)
 
-    if report.errors:
-        report.rows = []
-        return report
+    def compare(
+        self, planned: list[_PlannedRatification | RowOutcome], report: ImportReport
+    ) -> tuple[list[_PlannedRatification], list[Ratification]]:
+        rows = [p for p in planned if isinstance(p, _PlannedRatification)]
+        stored = {
+            (r.country_id, r.instrument_id): r
+            for r in Ratification.objects.filter(
+                country__in={p.country.pk for p in rows}, instrument__in={p.instrument.pk for p in rows}
+            )
+        }
+        creates: list[_PlannedRatification] = []
+        updates: list[Ratification] = []
+        for item in planned:
+            if isinstance(item, RowOutcome):
+                report.add(item)
+                continue
+            current = stored.get((item.country.pk, item.instrument.pk))
+            if current is None:
+                creates.append(item)
+                report.add(RowOutcome(item.line, item.key, "created"))
+                continue
+            changes = [
+                FieldChange(name, getattr(current, name), value)
+                for name, value in item.values.items()
+                if getattr(current, name) != value
+            ]
+            if not changes:
+                report.add(RowOutcome(item.line, item.key, "unchanged"))
+            elif not self.update_existing:
+                report.add(RowOutcome(item.line, item.key, "kept", changes, note="existing row kept"))
+            else:
+                for change in changes:
+                    setattr(current, change.field, change.new)
+                updates.append(current)
+                report.add(RowOutcome(item.line, item.key, "updated", changes))
+        return creates, updates
 
-    creates: list[Ratification] = []
-    updates: list[Ratification] = []
-    for line, key, current, country, instrument, values in planned:
-        if current is None:
-            creates.append(Ratification(country=country, instrument=instrument, **values))
-            report.rows.append(RowOutcome(line, key, "created"))
-            continue
-        changes = [
-            FieldChange(name, getattr(current, name), value)
-            for name, value in values.items()
-            if getattr(current, name) != value
-        ]
-        if not changes:
-            report.rows.append(RowOutcome(line, key, "unchanged"))
-        elif not update_existing:
-            report.rows.append(RowOutcome(line, key, "kept", changes, note="existing row kept"))
-        else:
-            for change in changes:
-                setattr(current, change.field, change.new)
-            updates.append(current)
-            report.rows.append(RowOutcome(line, key, "updated", changes))
-    report.rows.sort(key=lambda outcome: outcome.line)
-    if not dry_run:
-        _apply(Ratification, creates, updates, actor=actor, reason=reason)
-    return report
+    def write(self, creates: list[_PlannedRatification], updates: list[Ratification]) -> None:
+        user = self.actor if getattr(self.actor, "pk", None) else None
+        if creates:
+            bulk_create_with_history(
+                [Ratification(country=p.country, instrument=p.instrument, **p.values) for p in creates],
+                Ratification,
+                default_user=user,
+                default_change_reason=self.reason[:100],
+            )
+        for obj in updates:
+            obj.save()
+
+
+def import_ratifications(
+    data: ImportData,
+    *,
+    actor: Any,
+    reason: str,
+    filename: str = "",
+    dry_run: bool = False,
+    update_existing: bool = True,
+    skip_participants: Sequence[str] = DEFAULT_SKIPPED_PARTICIPANTS,
+    default_source: str = "",
+    retrieved_on: datetime.date | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate a whole ratification file, then apply it all or nothing (see module docstring).
+
+    ``update_existing=False`` only creates missing rows and keeps existing ones as they are
+    (the shipped-data loader uses it so that it never undoes an officer's correction).
+    """
+    rules = _RatificationRules(
+        actor=actor,
+        reason=reason,
+        update_existing=update_existing,
+        skip_participants=skip_participants,
+        default_source=default_source,
+        retrieved_on=retrieved_on,
+    )
+    return _run(
+        data,
+        rules,
+        kind="ratifications",
+        filename=filename,
+        dry_run=dry_run,
+        actor=actor,
+        reason=reason,
+        progress=progress,
+    )
 
 
 def _check_ratification(line: int, values: dict[str, Any], instrument: Instrument) -> list[RowError]:
@@ -434,69 +558,67 @@ def _check_ratification(line: int, values: dict[str, Any], instrument: Instrumen
     return errors
 
 
-def _apply(model: Any, creates: list[Any], updates: list[Any], *, actor: Any, reason: str) -> None:
-    user = actor if getattr(actor, "pk", None) else None
-    with transaction.atomic(), change_context(actor=actor, reason=reason):
-        if creates:
-            bulk_create_with_history(creates, model, default_user=user, default_change_reason=reason[:100])
-        for obj in updates:
-            obj.save()
-
-
 # --- legislation events ------------------------------------------------------------------
+@dataclass
+class _PlannedEvent:
+    line: int
+    key: str
+    values: dict[str, Any]
+    instrument_ids: set[int] | None
 
 
-def import_legislation(
-    data: bytes | str | Path | IO[bytes],
-    *,
-    actor: Any,
-    reason: str,
-    filename: str = "",
-    dry_run: bool = False,
-) -> ImportReport:
-    """Validate a whole legislation-event file, then apply it all or nothing.
+# The stored event (None: a new one) and the row that creates or changes it.
+_EventWrite = tuple[LegislationEvent | None, _PlannedEvent]
 
-    Columns: ``iso3, kind, date`` (required), ``title`` and ``date_precision, assisted,
-    activity_reference, instruments`` (instrument codes separated by ``;``), ``source, notes``.
-    An event is identified by country, kind, date and title; the other columns present in the
-    file are updated (a column absent from the file leaves that field untouched).
-    """
-    report = ImportReport(kind="legislation events", dry_run=dry_run)
-    try:
-        rows = read_table(data, filename=filename)
-    except ValidationError as exc:
-        report.errors.append(_file_error(exc))
-        return report
-    present = _require_columns(rows, ("iso3", "kind", "date"), report.errors)
-    if report.errors:
-        return report
 
-    countries = {c.iso3: c for c in Country.objects.all()}
-    instruments = {i.code: i for i in Instrument.objects.all()}
-    refs = {r.strip() for _, row in rows for r in [row.get("activity_reference", "")] if r.strip()}
-    # Only activities the importer may see can be named (legal.linkable_activities, as in the
-    # admin and the API); another region's reference reads as unknown, like a missing one.
-    activities = {
-        a.reference: a for a in linkable_activities(actor, Activity.objects.filter(reference__in=refs))
-    }
-    existing = {
-        (e.country_id, e.kind, e.date, e.title): e
-        for e in LegislationEvent.objects.prefetch_related("instruments")
-    }
-    kinds = set(LegislationKind.values)
-    precisions = set(DatePrecision.values)
-    seen: dict[tuple[Any, ...], tuple[int, dict[str, Any]]] = {}
-    planned: list[tuple[int, str, LegislationEvent | None, dict[str, Any], set[int] | None]] = []
+class _LegislationRules:
+    required: tuple[str, ...] = ("iso3", "kind", "date")
 
-    for line, row in rows:
+    def __init__(self, *, actor: Any) -> None:
+        self.actor = actor
+        self.countries = {c.iso3: c for c in Country.objects.all()}
+        self.instruments = {i.code: i for i in Instrument.objects.all()}
+        self.codes = {i.pk: i.code for i in self.instruments.values()}
+        self.kinds = set(LegislationKind.values)
+        self.precisions = set(DatePrecision.values)
+        self.activities: dict[str, Activity] = {}  # the references found so far in this pass
+        self.seen: SeenKeys | None = None  # (country, kind, date, title): the first line and its values
+
+    def start_pass(self, seen: SeenKeys) -> None:
+        self.seen, self.activities = seen, {}  # the write checks the references again
+
+    def _look_up_activities(self, batch: list[TableRow]) -> None:
+        refs = {r for row in batch if (r := row.cells.get("activity_reference", "").strip())}
+        refs -= set(self.activities)
+        if refs:
+            # Only activities the importer may see can be named (legal.linkable_activities, as
+            # in the admin and the API); another region's reference reads as unknown.
+            found = linkable_activities(self.actor, Activity.objects.filter(reference__in=refs))
+            self.activities.update((a.reference or "", a) for a in found)
+
+    def check(self, batch: list[TableRow], present: set[str], report: ImportReport) -> list[Any]:
+        self._look_up_activities(batch)
+        planned = []
+        for table_row in batch:
+            if table_row.error is not None:
+                report.add_error(table_row.error)
+                continue
+            item = self._check_row(table_row.line, table_row.cells, present, report)
+            if item is not None:
+                planned.append(item)
+        return planned
+
+    def _check_row(
+        self, line: int, row: dict[str, str], present: set[str], report: ImportReport
+    ) -> _PlannedEvent | None:
         errors: list[RowError] = []
         iso3 = row.get("iso3", "").upper()
-        country = countries.get(iso3)
+        country = self.countries.get(iso3)
         if country is None:
             errors.append(RowError(line, "iso3", f"unknown country code {iso3!r}"))
         kind = row.get("kind", "").lower()
-        if kind not in kinds:
-            errors.append(RowError(line, "kind", f"{kind!r} is not one of {', '.join(sorted(kinds))}"))
+        if kind not in self.kinds:
+            errors.append(RowError(line, "kind", f"{kind!r} is not one of {', '.join(sorted(self.kinds))}"))
         date = _parse_date(row.get("date", ""), line, "date", errors)
         if date is None and row.get("date", "") == "":
             errors.append(RowError(line, "date", "is required"))
@@ -508,11 +630,11 @@ def import_legislation(
             values["notes"] = row.get("notes", "")
         if "date_precision" in present:
             precision = row.get("date_precision", "").lower() or DatePrecision.DAY
-            if precision not in precisions:
+            if precision not in self.precisions:
                 errors.append(RowError(line, "date_precision", f"{precision!r} is not day, month or year"))
             values["date_precision"] = precision
         reference = row.get("activity_reference", "").strip()
-        activity = activities.get(reference) if reference else None
+        activity = self.activities.get(reference) if reference else None
         if reference and activity is None:
             errors.append(
                 RowError(line, "activity_reference", f"no activity has the reference {reference!r}")
@@ -534,65 +656,100 @@ def import_legislation(
         if "instruments" in present:
             instrument_ids = set()
             for code in filter(None, (c.strip() for c in row.get("instruments", "").split(";"))):
-                found = instruments.get(INSTRUMENT_CODE_ALIASES.get(code, code))
+                found = self.instruments.get(INSTRUMENT_CODE_ALIASES.get(code, code))
                 if found is None:
                     errors.append(RowError(line, "instruments", f"unknown instrument code {code!r}"))
                 else:
                     instrument_ids.add(found.pk)
         if not errors and country is not None:
-            natural = (country.pk, kind, date, title)
-            if natural in seen:
-                first_line, first_values = seen[natural]
-                what = "duplicate of" if first_values == values else "conflicts with"
+            digest = _values_digest(values)
+            assert self.seen is not None  # noqa: S101 -- start_pass comes first
+            if (first := self.seen.first(_digest((country.pk, kind, date, title)), line, digest)) is not None:
+                first_line, first_digest = first
+                what = "duplicate of" if first_digest == digest else "conflicts with"
                 errors.append(RowError(line, "title", f"{what} line {first_line}"))
-            else:
-                seen[natural] = (line, values)
+        for error in errors:
+            report.add_error(error)
         if errors or country is None or date is None:
-            report.errors += errors
-            continue
+            return None
         values.update(country=country, kind=kind, date=date, title=title)
         key = f"{iso3}/{kind}/{date.isoformat()}/{title or '(untitled)'}"
-        planned.append((line, key, existing.get((country.pk, kind, date, title)), values, instrument_ids))
+        return _PlannedEvent(line, key, values, instrument_ids)
 
-    if report.errors:
-        return report
-
-    creates: list[tuple[LegislationEvent, set[int] | None]] = []
-    updates: list[tuple[LegislationEvent, set[int] | None]] = []
-    for line, key, current, values, instrument_ids in planned:
-        if current is None:
-            creates.append(
-                (
-                    LegislationEvent(created_by=event_author(actor), **values),
-                    instrument_ids,
+    def compare(
+        self, planned: list[_PlannedEvent], report: ImportReport
+    ) -> tuple[list[_EventWrite], list[_EventWrite]]:
+        stored = {
+            (e.country_id, e.kind, e.date, e.title): e
+            for e in LegislationEvent.objects.filter(
+                country__in={p.values["country"].pk for p in planned},
+                date__in={p.values["date"] for p in planned},
+            ).prefetch_related("instruments")
+        }
+        creates: list[_EventWrite] = []
+        updates: list[_EventWrite] = []
+        for item in planned:
+            values = item.values
+            current = stored.get((values["country"].pk, values["kind"], values["date"], values["title"]))
+            if current is None:
+                creates.append((None, item))
+                report.add(RowOutcome(item.line, item.key, "created"))
+                continue
+            changes = [
+                FieldChange(name, getattr(current, name), value)
+                for name, value in values.items()
+                if getattr(current, name) != value
+            ]
+            old_ids = {i.pk for i in current.instruments.all()}
+            if item.instrument_ids is not None and old_ids != item.instrument_ids:
+                changes.append(
+                    FieldChange("instruments", self._codes(old_ids), self._codes(item.instrument_ids))
                 )
-            )
-            report.rows.append(RowOutcome(line, key, "created"))
-            continue
-        changes = [
-            FieldChange(name, getattr(current, name), value)
-            for name, value in values.items()
-            if getattr(current, name) != value
-        ]
-        old_ids = {i.pk for i in current.instruments.all()}
-        if instrument_ids is not None and old_ids != instrument_ids:
-            changes.append(FieldChange("instruments", _codes(old_ids), _codes(instrument_ids)))
-        if not changes:
-            report.rows.append(RowOutcome(line, key, "unchanged"))
-            continue
-        for change in changes:
-            if change.field != "instruments":
-                setattr(current, change.field, change.new)
-        updates.append((current, instrument_ids))
-        report.rows.append(RowOutcome(line, key, "updated", changes))
-    if not dry_run:
-        with transaction.atomic(), change_context(actor=actor, reason=reason):
-            for event, ids in creates + updates:
-                event.save()
-                if ids is not None:
-                    event.instruments.set(ids)
-    return report
+            if not changes:
+                report.add(RowOutcome(item.line, item.key, "unchanged"))
+                continue
+            for change in changes:
+                if change.field != "instruments":
+                    setattr(current, change.field, change.new)
+            updates.append((current, item))
+            report.add(RowOutcome(item.line, item.key, "updated", changes))
+        return creates, updates
+
+    def write(self, creates: list[_EventWrite], updates: list[_EventWrite]) -> None:
+        author = event_author(self.actor) if creates else None
+        for current, item in creates + updates:
+            event = current or LegislationEvent(created_by=author, **item.values)
+            event.save()
+            if item.instrument_ids is not None:
+                event.instruments.set(item.instrument_ids)
+
+    def _codes(self, ids: Iterable[int]) -> str:
+        return ";".join(sorted(self.codes[pk] for pk in ids if pk in self.codes))
 
 
-def _codes(ids: set[int]) -> str:
-    return ";".join(sorted(Instrument.objects.filter(pk__in=ids).values_list("code", flat=True)))
+def import_legislation(
+    data: ImportData,
+    *,
+    actor: Any,
+    reason: str,
+    filename: str = "",
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate a whole legislation-event file, then apply it all or nothing.
+
+    Columns: ``iso3, kind, date`` (required), ``title`` and ``date_precision, assisted,
+    activity_reference, instruments`` (instrument codes separated by ``;``), ``source, notes``.
+    An event is identified by country, kind, date and title; the other columns present in the
+    file are updated (a column absent from the file leaves that field untouched).
+    """
+    return _run(
+        data,
+        _LegislationRules(actor=actor),
+        kind="legislation events",
+        filename=filename,
+        dry_run=dry_run,
+        actor=actor,
+        reason=reason,
+        progress=progress,
+    )

@@ -5,7 +5,7 @@ Every record gets the reference INTERFACES.md names (``DA-2006-<ISO3>``, ``TR-1`
 each record by its reference and, through the services, writes only what differs (nothing,
 when the fixtures have not changed), so it adds no history rows.
 
-Readings of the facts (REPORT.md sections 4 and 5), decided here once:
+Readings of the facts where the report's text allows more than one, decided here once:
 - The per-country lists of paras 15-18 and 38(e) give the year only: start_date 2006-01-01
   with date_precision "year", no end date. Para 15's 54 countries are recorded as direct
   assistance of unstated form (kind direct_assistance, role beneficiary); the video
@@ -26,8 +26,9 @@ Readings of the facts (REPORT.md sections 4 and 5), decided here once:
   other_event, its printed kind kept in the notes. Month-precision dates are stored as the
   1st of the month with date_precision "month". Where the level is not printed, the notes
   say so (the field holds its default, national).
-- Tools: counts_as_office_tool only for the TPB-owned tools TOOL-01..07 (REPORT.md
-  ambiguity 12); the printed status is kept in the notes.
+- Tools: counts_as_office_tool only for the TPB-owned tools TOOL-01..07 (paras 22-26;
+  paras 26-28 and 65 also describe tools of other UNODC units and of CTITF); the printed
+  status is kept in the notes.
 Organisations and co-organisers are loaded by partners.services.report_2006 (it looks the
 activities up by reference); co-organisers as printed stay in the notes here.
 """

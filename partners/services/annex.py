@@ -1,6 +1,6 @@
 """The report's annex as a view of the contributions: donors by year column, summed by the database.
 
-Reading of the printed annex of E/CN.15/2007/9 (REPORT.md section 5, items 16-18):
+Reading of the printed annex of E/CN.15/2007/9 (and of para 67, which sums it):
 - the first column is printed "Pre-2002" (2002年前) yet holds amounts noted (2002): it is read
   as "up to and including 2002"; every contribution keeps its own year, and years up to 2002
   fall in that column;
@@ -30,7 +30,8 @@ from ..models import PLEDGE_KINDS, Contribution, Donor, ReportedFundingFigure
 from .funding import ZERO, paid_against, unpaid_pledges
 
 ANNEX_CURRENCY = "USD"
-# The printed first column holds every year up to and including this one (REPORT.md item 17).
+# The printed first column holds every year up to and including this one (its heading and the
+# years noted in its cells).
 FIRST_COLUMN_LAST_YEAR = 2002
 FIRST_COLUMN_KEY = "pre2002"
 _AMOUNT = DecimalField(max_digits=14, decimal_places=2)
@@ -43,16 +44,16 @@ ANNEX_SOURCE = "E/CN.15/2007/9, annex"
 AMBIGUITY_NOTES = (
     "Column “Pre-2002” (2002年前): the printed column also holds amounts noted (2002) "
     "(Austria 13,522 and 294,985, Italy 198,216, Japan 30,000), so it is read as “up to and "
-    "including 2002”; each amount keeps its own year, shown in brackets (REPORT.md, item 17).",
+    "including 2002”; each amount keeps its own year, shown in brackets (annex, first column).",
     "Placement of Liechtenstein's and Turkey's figures: empty cells are invisible in the source "
     "text, and the column totals alone allow two placements. The printed spacing puts "
     "Liechtenstein's 50,000 + 50,000 in 2005 and 2006 and Turkey's 50,000 in 2004 (and 25,000 "
-    "in 2006); this page follows that reading (REPORT.md, item 18).",
+    "in 2006); this page follows that reading (annex, rows of Liechtenstein and Turkey).",
     "Paid or pledged: the annex does not tell paid from pledged per cell, so its cells are "
     "recorded as “paid or pledged”. Its footnote's unpaid pledges are shown as printed and "
     "attributed to no donor. Para 67's “about USD 15.5 million” for 2003-2006 and its 18 "
     "countries differ from the annex (15,434,904 from pre-2002; 19 donors with the OSCE) "
-    "(REPORT.md, item 16).",
+    "(para 67 and the annex).",
 )
 
 

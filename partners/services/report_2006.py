@@ -236,7 +236,7 @@ def _money(text: str) -> Decimal:
 
 
 def _check_annex(rows: list[dict[str, str]]) -> None:
-    """The fixture's cells must add up to its printed totals (REPORT.md section 7 says they do)."""
+    """The fixture's cells must add up to its printed totals (the annex prints both)."""
     cells = [r for r in rows if r["row_type"] == "cell"]
     by_donor: dict[str, Decimal] = defaultdict(Decimal)
     by_column: dict[str, Decimal] = defaultdict(Decimal)
@@ -453,7 +453,7 @@ EVENT_EXTRAS: dict[str, tuple[_Role, ...]] = {
 }
 # Known gap: ACSRT took part in "a" specialized course (para 54) without saying which of
 # TR-1 and TR-2, so it gets no row on either; Eurojust may also be meant by "the latter" of
-# para 52 (REPORT.md item 14): only Europol, the grammatical reading, is recorded.
+# para 52: only Europol, the grammatical reading, is recorded.
 SKIPPED_FACTS = {"PC-074": "course not identified (TR-1 or TR-2)"}
 
 

@@ -23,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -31,7 +32,7 @@ from tracker.actors import Actor
 
 from ..indicators import formula_for
 from ..models import ComputationRun, IndicatorDefinition, IndicatorTarget, IndicatorValue, PublishedFigure
-from ..services import definitions
+from ..services import definitions, recovery
 from ..services.recompute import request_computation
 from ..services.snapshots import comparable_when_key, scope_from_key
 
@@ -440,7 +441,7 @@ class ComputationRunAdmin(admin.ModelAdmin):
     list_filter = ("status", "indicator")
     list_select_related = ("indicator", "requested_by")
     readonly_fields = [f.name for f in ComputationRun._meta.fields]
-    actions = ("request_again",)
+    actions = ("request_again", "retry")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ComputationRun]:
         return visibility.visible(Actor.of(request), super().get_queryset(request))
@@ -470,3 +471,13 @@ class ComputationRunAdmin(admin.ModelAdmin):
                 actor=request.user,
             )
         self.message_user(request, f"{queryset.count()} computation run(s) requested.", messages.SUCCESS)
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(recovery.RUN_RETRY_PERMISSION)
+
+    @admin.action(description="Retry the selected failed or stuck runs", permissions=["retry"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[ComputationRun]) -> None:
+        retried = recovery.retry_runs(
+            actor=Actor.of(request), runs=queryset, reason="retried in the admin", now=timezone.now()
+        )
+        self.message_user(request, f"{len(retried)} computation run(s) queued again.", messages.SUCCESS)

@@ -1,11 +1,13 @@
 """Admin for report schedules, generated reports and deliveries.
 
 Schedules are saved, paused, resumed and deleted through ``reports.services.schedules``;
-reports are regenerated through ``schedules.regenerate``; failed deliveries are sent again
-through ``delivery.retry_deliveries``. Every list is narrowed by ``missions.visibility``
+reports are regenerated through ``schedules.regenerate``; failed or stuck reports and
+deliveries are retried through ``recovery.retry_reports`` and ``recovery.retry_deliveries``.
+Every list is narrowed by ``missions.visibility``
 (schedules and reports of the officer's regions and audience; deliveries and files of the
-reports they see). Files are downloaded and the HTML page shown through views that check the
-report's view permission.
+reports they see). Files are downloaded through ``reports.services.downloads``, as over the
+API (visibility, Content-Disposition, ETag), and the HTML page shown, after the report's view
+permission is checked. Each schedule shows its next run and its latest report's outcome.
 """
 
 from typing import Any
@@ -14,18 +16,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from missions import visibility
+from missions.admin.nothing_half_saved import NothingHalfSaved
 from tracker.actors import Actor
 
-from ..choices import ReportFormat
+from ..choices import ReportFormat, RunStatus
 from ..models import Delivery, Report, ReportFile, ReportSchedule
-from ..services import delivery, schedules
+from ..services import downloads, recovery, schedules
 from ..services.reporting import CONTENT_TYPES
 
 
@@ -66,6 +69,8 @@ class ReportScheduleForm(forms.ModelForm):
         creator = self.instance.created_by if self.instance.created_by_id else self.request_actor
         before = self.instance.extra_addresses if self.instance.pk else ""
         try:
+            if not self.instance.pk:
+                schedules.check_schedule_limit(self.request_actor)  # the service checks it again, locked
             schedules.validate_schedule(probe)
             schedules.check_extra_addresses(
                 self.request_actor, probe, before=[line.strip() for line in before.splitlines()]
@@ -77,6 +82,9 @@ class ReportScheduleForm(forms.ModelForm):
                 scope_country=probe.scope_country,
             )
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):  # about the whole schedule (the account's limit)
+                self.add_error(None, error.messages)
+                return data
             for field, problems in error.message_dict.items():
                 if field in self.fields:
                     self.add_error(field, problems)
@@ -86,7 +94,7 @@ class ReportScheduleForm(forms.ModelForm):
 
 
 @admin.register(ReportSchedule)
-class ReportScheduleAdmin(admin.ModelAdmin):
+class ReportScheduleAdmin(NothingHalfSaved, admin.ModelAdmin):
     form = ReportScheduleForm
     list_display = [
         "name",
@@ -97,16 +105,32 @@ class ReportScheduleAdmin(admin.ModelAdmin):
         "is_active",
         "next_run_at",
         "last_run_at",
+        "last_result",
     ]
     list_filter = ["is_active", "frequency", "scope_kind"]
     list_select_related = ["scope_region", "scope_country"]
     search_fields = ["name"]
     filter_horizontal = ["recipients"]
-    readonly_fields = ["audience", "last_run_at", "created_by"]
+    readonly_fields = ["audience", "last_run_at", "last_result", "created_by"]
     actions = ["pause", "resume"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReportSchedule]:
-        return visibility.visible(Actor.of(request), super().get_queryset(request))
+        # The latest report's outcome in the same query (ReportSchedule.objects.with_last_result).
+        rows = super().get_queryset(request).with_last_result()  # type: ignore[attr-defined]  # ReportScheduleQuerySet
+        return visibility.visible(Actor.of(request), rows)
+
+    @admin.display(description="last result")
+    def last_result(self, obj: ReportSchedule) -> str:
+        report_id = getattr(obj, "last_report_id", None)
+        if report_id is None:
+            return "no report yet"
+        status = RunStatus(obj.last_report_status)  # type: ignore[attr-defined]  # annotation
+        when = timezone.localtime(obj.last_report_at).strftime("%Y-%m-%d %H:%M %Z")  # type: ignore[attr-defined]
+        url = reverse("admin:reports_report_change", args=[report_id])
+        error = obj.last_report_error  # type: ignore[attr-defined]  # annotation
+        if status == RunStatus.FAILED and error:
+            return format_html('<a href="{}">{}</a>, {}: {}', url, status.label, when, error[:300])
+        return format_html('<a href="{}">{}</a>, {}', url, status.label, when)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form: Any = super().get_form(request, obj, change, **kwargs)
@@ -198,13 +222,14 @@ class ReportAdmin(admin.ModelAdmin):
         "status",
         "error",
         "attempts",
+        "lease_expires_at",
         "indicator_values",
         "requested_by",
         "created_at",
         "generated_at",
         "links",
     ]
-    actions = ["regenerate"]
+    actions = ["regenerate", "retry"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         return visibility.visible(Actor.of(request), super().get_queryset(request).prefetch_related("files"))
@@ -222,6 +247,9 @@ class ReportAdmin(admin.ModelAdmin):
 
     def has_regenerate_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("reports.change_report"))
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(recovery.REPORT_RETRY_PERMISSION))
 
     @admin.display(description="files")
     def links(self, obj: Report) -> str:
@@ -250,11 +278,22 @@ class ReportAdmin(admin.ModelAdmin):
         if done < queryset.count():
             self.message_user(request, "Pending or running reports were left as they are.", messages.WARNING)
 
+    @admin.action(description="Retry the selected failed or stuck reports", permissions=["retry"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        retried = recovery.retry_reports(
+            actor=Actor.of(request), reports=queryset, reason="retried in the admin", now=timezone.now()
+        )
+        self.message_user(request, f"{len(retried)} report(s) queued again.")
+        if len(retried) < queryset.count():
+            left = "Done reports, and reports running under a live lease, were left as they are."
+            self.message_user(request, left, messages.WARNING)
+
     def get_urls(self) -> list[URLPattern]:
         own = [
             path(
                 "<int:pk>/download/<str:fmt>/",
-                self.admin_site.admin_view(self.download_view),
+                # cacheable: the download's own Cache-Control (private, revalidated by ETag), as over the API
+                self.admin_site.admin_view(self.download_view, cacheable=True),
                 name="reports_report_download",
             ),
             path("<int:pk>/page/", self.admin_site.admin_view(self.page_view), name="reports_report_page"),
@@ -270,15 +309,14 @@ class ReportAdmin(admin.ModelAdmin):
             raise Http404(f"This report has no {fmt} file.")
         return record
 
-    def download_view(self, request: HttpRequest, pk: int, fmt: str) -> FileResponse:
-        record = self._file(request, pk, fmt)
-        name = (record.file.name or f"report.{fmt}").rsplit("/", 1)[-1]
-        return FileResponse(
-            record.file.open("rb"),
-            as_attachment=True,
-            filename=name,
-            content_type=CONTENT_TYPES[ReportFormat(fmt)],
-        )
+    def download_view(self, request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
+        # The API's download: the same visibility rule, headers and ETag (reports.services.downloads).
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        record = downloads.visible_file(actor=Actor.of(request), report_id=pk, fmt=fmt)
+        if record is None:
+            raise Http404(f"No {fmt} file of a report {pk} you may see.")
+        return downloads.file_response(record, if_none_match=request.headers.get("If-None-Match", ""))
 
     def page_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         record = self._file(request, pk, ReportFormat.HTML)
@@ -295,7 +333,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["report"]
     search_fields = ["address", "report__title"]
-    readonly_fields = ["report", "address", "status", "attempts", "error", "sent_at"]
+    readonly_fields = ["report", "address", "status", "attempts", "error", "lease_expires_at", "sent_at"]
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -309,15 +347,18 @@ class DeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.has_perm("reports.change_delivery"))
+        return bool(request.user.has_perm(recovery.DELIVERY_RETRY_PERMISSION))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
         # Deliveries of the reports the officer may see: never another region's recipients.
         return visibility.visible(Actor.of(request), super().get_queryset(request))
 
-    @admin.action(description="Send the selected failed deliveries again", permissions=["retry"])
+    @admin.action(description="Send the selected failed or stuck deliveries again", permissions=["retry"])
     def retry(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        count = delivery.retry_deliveries(
-            actor=Actor.of(request), deliveries=queryset, reason="sent again from the admin"
+        retried = recovery.retry_deliveries(
+            actor=Actor.of(request),
+            deliveries=queryset,
+            reason="sent again from the admin",
+            now=timezone.now(),
         )
-        self.message_user(request, f"{count} delivery(ies) queued again.")
+        self.message_user(request, f"{len(retried)} delivery(ies) queued again.")

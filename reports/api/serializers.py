@@ -3,12 +3,14 @@
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
 from missions.api.serializers import country_field, region_field
 from tracker.api.serializers import ApiModelSerializer
 
-from ..choices import ReportFormat
+from ..choices import ReportFormat, RunStatus
 from ..models import IndicatorDefinition, IndicatorValue, PublishedFigure, Report, ReportFile, ReportSchedule
 
 
@@ -105,6 +107,15 @@ class PublishedFigureSerializer(ApiModelSerializer):
         read_only_fields = fields
 
 
+class LastResultSerializer(serializers.Serializer):
+    """The schedule's latest report: how it went, and when."""
+
+    report = serializers.IntegerField(help_text="Id of the report (GET /reports/{id}/).")
+    status = serializers.ChoiceField(choices=RunStatus.choices, help_text="pending, running, done or failed.")
+    at = serializers.DateTimeField(help_text="When the report last changed (created, generated or failed).")
+    error = serializers.CharField(help_text="Why it failed (empty unless failed).")
+
+
 class ReportScheduleSerializer(ApiModelSerializer):
     recipients = serializers.SlugRelatedField(
         slug_field="username",
@@ -121,7 +132,14 @@ class ReportScheduleSerializer(ApiModelSerializer):
         help_text="Any of pdf, xlsx, html.",
     )
     next_run_at = serializers.DateTimeField(
-        required=False, help_text="When the next report is due (default: computed from the frequency)."
+        required=False,
+        help_text=(
+            "When the next report is due (default: computed from the frequency). A time in the past "
+            "runs once, for the latest complete period, and the next run moves past the present."
+        ),
+    )
+    last_result = serializers.SerializerMethodField(
+        help_text="The latest report's id, status, time and error; null before the first report."
     )
 
     class Meta:
@@ -141,12 +159,33 @@ class ReportScheduleSerializer(ApiModelSerializer):
             "is_active",
             "next_run_at",
             "last_run_at",
+            "last_result",
         ]
         read_only_fields = ["last_run_at", "audience"]
 
+    @extend_schema_field(LastResultSerializer(allow_null=True))
+    def get_last_result(self, obj: ReportSchedule) -> dict[str, Any] | None:
+        # Read from ReportSchedule.objects.with_last_result()'s annotations: no query per row.
+        report_id = getattr(obj, "last_report_id", None)
+        if report_id is None:
+            return None
+        return LastResultSerializer(
+            {
+                "report": report_id,
+                "status": obj.last_report_status,  # type: ignore[attr-defined]  # annotation
+                "at": obj.last_report_at,  # type: ignore[attr-defined]  # annotation
+                "error": obj.last_report_error,  # type: ignore[attr-defined]  # annotation
+            }
+        ).data
+
 
 class ReportFileSerializer(serializers.ModelSerializer):
-    download_url = serializers.SerializerMethodField(help_text="Absolute URL to download the file.")
+    download_url = serializers.SerializerMethodField(
+        help_text=(
+            "Absolute URL to download the file with your token (GET /reports/{id}/files/{format}/): "
+            "the API checks that you may see the report; the storage is never reached directly."
+        )
+    )
 
     class Meta:
         model = ReportFile
@@ -159,9 +198,12 @@ class ReportFileSerializer(serializers.ModelSerializer):
         }
 
     def get_download_url(self, obj: ReportFile) -> str:
-        request = self.context.get("request")
-        url = obj.file.url if obj.file else ""
-        return request.build_absolute_uri(url) if request is not None and url else url
+        url: str = reverse(
+            "report-file",
+            kwargs={"pk": obj.report_id, "fmt": obj.format},
+            request=self.context.get("request"),
+        )
+        return url
 
 
 class ReportSerializer(ApiModelSerializer):

@@ -9,9 +9,10 @@ from simple_history.models import HistoricalRecords
 
 from missions.models import Country, Region
 from tracker.actors import Audience
+from tracker.leases import LeasedWork
 from tracker.writing import record_version
 
-from ..choices import Exactness, RunStatus, ScopeKind
+from ..choices import Exactness, ScopeKind
 
 
 class IndicatorDefinition(models.Model):
@@ -194,7 +195,7 @@ class IndicatorValue(models.Model):
         return f"{self.indicator.code} {when} {self.scope_key} ({self.audience}): {self.value}"
 
 
-class ComputationRun(models.Model):
+class ComputationRun(LeasedWork):
     """One request to compute indicators, with its status, so officers can see what happened."""
 
     indicator = models.ForeignKey(
@@ -209,7 +210,6 @@ class ComputationRun(models.Model):
     period_end = models.DateField(null=True, blank=True)
     reference_date = models.DateField(null=True, blank=True)
     scope_key = models.CharField(max_length=40, default="global")
-    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -218,11 +218,17 @@ class ComputationRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     values_written = models.PositiveIntegerField(default=0)
     values_changed = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-requested_at"]
+        indexes = [
+            # The sweep reads the running runs every minute; the table grows with every change.
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=models.Q(status="running"),
+                name="computationrun_running_lease",
+            ),
+        ]
 
     def __str__(self) -> str:
         what = self.indicator.code if self.indicator else "all indicators"

@@ -1,15 +1,33 @@
 """Report schedules, generated reports, their files and their deliveries."""
 
+import secrets
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from simple_history.models import HistoricalRecords
 
 from missions.models import Country, Region
 from tracker.actors import Audience
+from tracker.leases import LeasedWork
 from tracker.writing import record_version
 
-from ..choices import Frequency, ReportFormat, RunStatus, ScopeKind
+from ..choices import Frequency, ReportFormat, ScopeKind
 from .indicators import IndicatorValue
+
+
+class ReportScheduleQuerySet(models.QuerySet["ReportSchedule"]):
+    def with_last_result(self) -> "ReportScheduleQuerySet":
+        """Each schedule with its latest report's id, status, time of its last change and error
+        (``last_report_*``; None before its first report), in the same query."""
+        latest = Report.objects.filter(schedule=OuterRef("pk")).order_by("-created_at", "-pk")
+        return self.annotate(
+            last_report_id=Subquery(latest.values("pk")[:1]),
+            last_report_status=Subquery(latest.values("status")[:1]),
+            last_report_at=Subquery(latest.values("updated_at")[:1]),
+            last_report_error=Subquery(latest.values("error")[:1]),
+        )
 
 
 class ReportSchedule(models.Model):
@@ -46,6 +64,8 @@ class ReportSchedule(models.Model):
     version = record_version()
     history = HistoricalRecords()
 
+    objects = ReportScheduleQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         permissions = [
@@ -59,7 +79,7 @@ class ReportSchedule(models.Model):
         return self.name
 
 
-class Report(models.Model):
+class Report(LeasedWork):
     """One generated report: its period, scope, status and the snapshots it used."""
 
     schedule = models.ForeignKey(
@@ -87,9 +107,6 @@ class Report(models.Model):
         default=Audience.OPEN,
         help_text="Who the report is for: when open, its content and figures leave confidential records out.",
     )
-    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
     indicator_values = models.ManyToManyField(IndicatorValue, blank=True, related_name="reports")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -117,12 +134,18 @@ class Report(models.Model):
         return f"{self.title} ({self.period_start}–{self.period_end})"
 
 
+def report_file_path(instance: Any, filename: str) -> str:
+    """``reports/<128 random bits>/<filename>``: a stored name cannot be guessed from the report
+    (its id and period), should the storage ever be reachable without the download views."""
+    return f"reports/{secrets.token_urlsafe(16)}/{filename}"
+
+
 class ReportFile(models.Model):
     """A rendered file of a report, with its checksum."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="files")
     format = models.CharField(max_length=5, choices=ReportFormat.choices)
-    file = models.FileField(upload_to="reports/%Y/%m/")
+    file = models.FileField(upload_to=report_file_path)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -137,14 +160,11 @@ class ReportFile(models.Model):
         return f"{self.report} · {self.get_format_display()}"
 
 
-class Delivery(models.Model):
+class Delivery(LeasedWork):
     """One e-mail of a report to one recipient, with its outcome."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="deliveries")
     address = models.EmailField()
-    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

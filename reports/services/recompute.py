@@ -9,9 +9,10 @@
   pending, never dropped; ``resend_pending_runs`` (the beat's "resend-pending-runs-v1") sends
   again the runs still pending after a while, and a run already done skips a duplicate message.
   A send never raises because the broker is away (tracker/publishing.py): the run waits.
-- ``execute_run`` is what the tasks call: it claims the run with a conditional UPDATE, then
-  computes and records the outcome in one transaction (a killed worker leaves nothing partial;
-  the redelivered task claims the run again and completes it).
+- ``execute_run`` is what the tasks call: it claims the run with a lease (tracker/leases.py),
+  then computes and records the outcome in one transaction, committed only while the lease
+  holds (a killed worker leaves nothing partial; once its lease lapses, the redelivered task
+  or the sweep's claims the run again and completes it).
 """
 
 import datetime
@@ -19,11 +20,10 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import F
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils import timezone
 
-from tracker import publishing
+from tracker import leases, publishing
 
 from ..choices import RunStatus
 from ..indicators import formula_for
@@ -142,7 +142,7 @@ def resend_after() -> datetime.timedelta:
     return datetime.timedelta(seconds=int(getattr(settings, "INDICATORS_RESEND_PENDING_AFTER", 300)))
 
 
-def _task_for(run: ComputationRun) -> str:
+def task_for(run: ComputationRun) -> str:
     if run.indicator_id is not None:
         return COMPUTE_ONE_TASK
     if run.period_start is None and run.reference_date is None:
@@ -164,7 +164,7 @@ def resend_pending_runs(*, older_than: datetime.timedelta | None = None) -> list
     sent = [
         run.pk
         for run in ComputationRun.objects.filter(pk__in=ids).order_by("requested_at")
-        if _send(_task_for(run), run_id=run.pk)
+        if _send(task_for(run), run_id=run.pk)
     ]
     if sent:
         logger.info("re-sent %d pending computation run(s): %s", len(sent), sent)
@@ -172,14 +172,8 @@ def resend_pending_runs(*, older_than: datetime.timedelta | None = None) -> list
 
 
 # --- Execution (called by the tasks) ------------------------------------------------------
-def _claim(run_id: int) -> bool:
-    return bool(
-        ComputationRun.objects.filter(pk=run_id, status__in=(RunStatus.PENDING, RunStatus.RUNNING)).update(
-            status=RunStatus.RUNNING,
-            started_at=timezone.now(),
-            attempts=F("attempts") + 1,
-        )
-    )
+def _claim(run_id: int, *, now: datetime.datetime) -> leases.Lease | None:
+    return leases.claim(ComputationRun, run_id, now=now, values={"started_at": now})
 
 
 def _compute(run: ComputationRun, *, today: datetime.date) -> RefreshOutcome:
@@ -206,32 +200,44 @@ def _compute(run: ComputationRun, *, today: datetime.date) -> RefreshOutcome:
     )
 
 
-def execute_run(*, run_id: int) -> str:
-    """Claim, compute and record one run; safe to call again (a finished run is skipped)."""
-    if not _claim(run_id):
+def execute_run(*, run_id: int, retry_errors: tuple[type[BaseException], ...] = ()) -> str:
+    """Claim, compute and record one run; safe to call again (a finished run is skipped).
+
+    Raises ``LeaseBusy`` when another worker holds the run under a live lease. An error of
+    ``retry_errors`` (transient, with retries left) puts the run back to pending for the task
+    to retry; any other error fails it. Either is recorded on the run, then re-raised."""
+    now = timezone.now()
+    lease = _claim(run_id, now=now)
+    if lease is None:
+        leases.refuse_if_busy(ComputationRun, run_id, now=now)
         return "skipped"
-    with transaction.atomic():
-        # The row lock makes a duplicate delivery wait here, then see the run done.
-        run = (
-            ComputationRun.objects.select_for_update(of=("self",))
-            .select_related("indicator", "requested_by")
-            .get(pk=run_id)
-        )
-        if run.status != RunStatus.RUNNING:
-            return "skipped"
-        outcome = _compute(run, today=timezone.localdate(run.requested_at))
-        run.finished_at = timezone.now()
-        run.values_written = outcome.written
-        run.values_changed = outcome.changed
-        if run.indicator is not None and outcome.failures:
-            run.status = RunStatus.FAILED  # the run of one indicator is that indicator's own run
-            run.error = outcome.failures[0].error
-        else:
-            run.status = RunStatus.DONE
+    try:
+        with leases.keep_alive(lease) as keeper, transaction.atomic():
+            run = ComputationRun.objects.select_related("indicator", "requested_by").get(pk=run_id)
+            outcome = _compute(run, today=timezone.localdate(run.requested_at))
+            keeper.check()
+            # Locked: no sweep or other claim takes the run until its snapshots commit.
+            if not leases.lock(lease):
+                raise leases.LeaseLost(f"computation run {run_id}: claimed by another worker")
+            values: dict[str, Any] = {
+                "finished_at": timezone.now(),
+                "values_written": outcome.written,
+                "values_changed": outcome.changed,
+            }
+            if run.indicator is not None and outcome.failures:
+                # The run of one indicator is that indicator's own run.
+                leases.fail(lease, error=outcome.failures[0].error, values=values)
+                return "failed"
             failed = record_failures(outcome, scope_key=run.scope_key, requested_by=run.requested_by)
-            run.error = failures_note(failed)
-        run.save(update_fields=["status", "finished_at", "values_written", "values_changed", "error"])
-    return "done" if run.status == RunStatus.DONE else "failed"
+            leases.finish(lease, values={**values, "error": failures_note(failed)})
+            return "done"
+    except leases.LeaseLost:
+        # Another worker took the run over (this one stalled past its lease): its result stands.
+        logger.warning("computation run %s: lease lost, this worker's result rolled back", run_id)
+        return "lost"
+    except Exception as exc:
+        record_failure(lease, error=exc, will_retry=isinstance(exc, retry_errors))
+        raise
 
 
 def record_failures(outcome: RefreshOutcome, *, scope_key: str, requested_by: Any) -> list[ComputationRun]:
@@ -261,15 +267,15 @@ def failures_note(failed: list[ComputationRun]) -> str:
     return f"{len(failed)} indicator(s) failed and were not updated: {runs}."
 
 
-def record_failure(*, run_id: int, error: BaseException, will_retry: bool) -> None:
-    """Write the failure on the run (outside the rolled-back computation) so officers see it."""
+def record_failure(lease: leases.Lease, *, error: BaseException, will_retry: bool) -> None:
+    """Write the failure on the run (outside the rolled-back computation) so officers see it,
+    if this worker still holds it; back to pending when the task will retry."""
     text = f"{type(error).__name__}: {error}"
-    if will_retry:
-        ComputationRun.objects.filter(pk=run_id).update(
-            status=RunStatus.PENDING, error=f"transient error, will retry: {text}"[:2000]
-        )
-    else:
-        ComputationRun.objects.filter(pk=run_id).update(
-            status=RunStatus.FAILED, error=text[:2000], finished_at=timezone.now()
-        )
-    logger.warning("indicator computation run %s failed: %s", run_id, text)
+    try:
+        if will_retry:
+            leases.fail(lease, error=f"transient error, will retry: {text}"[:2000], retry=True)
+        else:
+            leases.fail(lease, error=text[:2000], values={"finished_at": timezone.now()})
+    except DatabaseError as exc:  # the database is what failed: the lease lapses, the sweep has it
+        logger.warning("computation run %s: failure not recorded (%s)", lease.pk, exc)
+    logger.warning("indicator computation run %s failed: %s", lease.pk, text)

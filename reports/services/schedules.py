@@ -13,6 +13,12 @@ confidential records (``audience_of``). Extra addresses are added only by holder
 The dispatcher claims each due schedule with a conditional UPDATE (the row moves on only if its
 ``next_run_at`` is still the value this process read), so two beat or worker processes never
 produce the same report twice; the unique constraint on schedule + period is the last guard.
+A schedule that fell behind (paused, or given a next run in the past) runs once, for the
+latest complete period, and moves to its next future run: the periods in between are not
+made up one per dispatch.
+
+One account creates at most ``REPORT_SCHEDULES_PER_USER`` schedules (counted on
+``created_by``); ``save_schedule`` refuses the next, for the admin and the API alike.
 """
 
 import datetime
@@ -22,6 +28,7 @@ from typing import Any
 
 from croniter import croniter
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -99,6 +106,37 @@ def next_run_after(*, frequency: str, cron: str = "", after: datetime.datetime) 
         nxt: datetime.datetime = croniter(cron, after).get_next(datetime.datetime)
         return nxt
     raise ValidationError({"frequency": f"Unknown frequency {frequency!r}."})
+
+
+def _last_period_start(*, frequency: str, cron: str, at: datetime.datetime) -> datetime.datetime:
+    """The latest start of a period (a cron expression's firing) at or before ``at``."""
+    at = at.astimezone(datetime.UTC)
+    day = at.date()
+    if frequency == Frequency.MONTHLY:
+        return _at_midnight(_month_start(day))
+    if frequency == Frequency.QUARTERLY:
+        return _at_midnight(datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1))
+    if frequency == Frequency.YEARLY:
+        return _at_midnight(datetime.date(day.year, 1, 1))
+    if frequency == Frequency.CRON:
+        minute = at.replace(second=0, microsecond=0)  # cron fires on whole minutes
+        if croniter.match(cron, minute):
+            return minute
+        previous: datetime.datetime = croniter(cron, minute).get_prev(datetime.datetime)
+        return previous
+    raise ValidationError({"frequency": f"Unknown frequency {frequency!r}."})
+
+
+def latest_run_at(
+    *, frequency: str, cron: str = "", due_at: datetime.datetime, now: datetime.datetime
+) -> datetime.datetime:
+    """The one run a schedule due at ``due_at`` (at or before ``now``) makes at ``now``.
+
+    ``due_at`` itself while no later run time has come; otherwise the latest run time at or
+    before ``now``, so a schedule years behind reports on the latest complete period only, and
+    its next run (``next_run_after`` this one) lies after ``now``.
+    """
+    return max(due_at, _last_period_start(frequency=frequency, cron=cron, at=now))
 
 
 def validate_schedule(schedule: ReportSchedule) -> None:
@@ -230,6 +268,27 @@ def recipient_addresses(schedule: ReportSchedule) -> list[str]:
     return addresses
 
 
+def check_schedule_limit(actor: object, *, lock: bool = False) -> None:
+    """Refuse a new schedule to an account that already created ``REPORT_SCHEDULES_PER_USER``.
+
+    Counted on ``created_by``: the account whose user creates it (a token's service user). The
+    system (None) is not limited. With ``lock``, inside the saving transaction, the account's
+    row is locked first, so two creations at once cannot both pass the count.
+    """
+    user = Actor.of(actor).user
+    if user is None or getattr(user, "pk", None) is None:
+        return
+    limit: int = settings.REPORT_SCHEDULES_PER_USER
+    if lock:
+        list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+    count = ReportSchedule.objects.filter(created_by=user.pk).count()
+    if count >= limit:
+        raise ValidationError(
+            f"{user} has already created {count} report schedules, the most one account may "
+            f"(REPORT_SCHEDULES_PER_USER = {limit}): change or delete one of them instead."
+        )
+
+
 def save_schedule(
     *,
     actor: object,
@@ -272,9 +331,12 @@ def save_schedule(
         scope_region=schedule.scope_region,
         scope_country=schedule.scope_country,
     )
-    if schedule.pk is None and who.user is not None and getattr(who.user, "pk", None):
+    creating = schedule.pk is None
+    if creating and who.user is not None and getattr(who.user, "pk", None):
         schedule.created_by = who.user
     with transaction.atomic(), change_context(actor=who, reason=reason or "report schedule saved"):
+        if creating:
+            check_schedule_limit(who, lock=True)
         schedule.save()
     return schedule
 
@@ -318,8 +380,10 @@ def dispatch_due(*, now: datetime.datetime) -> list[Report]:
     """Create (pending) the reports of every schedule due at ``now`` and enqueue their generation.
 
     Safe to run concurrently: each schedule is claimed by a conditional UPDATE, and a report
-    for a schedule's period is created at most once (unique constraint). Failed reports with
-    attempts left are also put back in the queue (bounded retry).
+    for a schedule's period is created at most once (unique constraint). A schedule behind by
+    several runs makes one report, for its latest complete period (``latest_run_at``), and its
+    next run moves past ``now``. Failed reports with attempts left are also put back in the
+    queue (bounded retry).
     """
     created: list[Report] = []
     due = list(
@@ -328,7 +392,8 @@ def dispatch_due(*, now: datetime.datetime) -> list[Report]:
         .values_list("pk", "next_run_at", "frequency", "cron")
     )
     for pk, old_run_at, frequency, cron in due:
-        new_run_at = next_run_after(frequency=frequency, cron=cron, after=old_run_at)
+        run_at = latest_run_at(frequency=frequency, cron=cron, due_at=old_run_at, now=now)
+        new_run_at = next_run_after(frequency=frequency, cron=cron, after=run_at)
         with transaction.atomic():
             claimed = ReportSchedule.objects.filter(pk=pk, next_run_at=old_run_at, is_active=True).update(
                 next_run_at=new_run_at, last_run_at=now
@@ -337,7 +402,16 @@ def dispatch_due(*, now: datetime.datetime) -> list[Report]:
                 logger.info("schedule %s already claimed by another dispatcher", pk)
                 continue
             schedule = ReportSchedule.objects.select_related("scope_region", "scope_country").get(pk=pk)
-            period = period_for_run(frequency=frequency, cron=cron, run_at=old_run_at)
+            period = period_for_run(frequency=frequency, cron=cron, run_at=run_at)
+            if run_at != old_run_at:
+                logger.info(
+                    "schedule %s was due at %s: one report, for %s to %s; next run %s",
+                    pk,
+                    old_run_at.isoformat(),
+                    period.start,
+                    period.end,
+                    new_run_at.isoformat(),
+                )
             try:
                 with transaction.atomic():
                     report = Report.objects.create(
@@ -450,8 +524,10 @@ __all__ = [
     "Period",
     "audience_of",
     "change_schedule",
+    "check_schedule_limit",
     "delete_schedule",
     "dispatch_due",
+    "latest_run_at",
     "next_run_after",
     "period_for_run",
     "recipient_addresses",

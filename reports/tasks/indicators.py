@@ -1,9 +1,11 @@
 """Celery tasks that compute indicator snapshots (thin: each executes one ComputationRun).
 
-acks_late with idempotent work: a run is claimed with a conditional UPDATE, computed in one
-transaction under a database lock (see services.snapshots), and a finished run is skipped, so
-a redelivered or duplicated message is harmless. Only transient database and broker errors are
-retried, a bounded number of times; every failure is written on the run, then re-raised.
+acks_late with idempotent work: a run is claimed with a lease (tracker/leases.py), computed in
+one transaction under a database lock (see services.snapshots), and a finished run is skipped,
+so a redelivered or duplicated message is harmless; one that finds the run held under a live
+lease asks again once the lease could have lapsed (its holder may be a killed worker). Only
+transient database and broker errors are retried, a bounded number of times; every failure
+is written on the run, then re-raised.
 """
 
 from typing import Any
@@ -14,7 +16,10 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from tracker.leases import LeaseBusy
+
 from ..services import recompute
+from .reporting import ask_again_later
 
 TRANSIENT_ERRORS = (
     OperationalError,
@@ -34,16 +39,14 @@ OPTIONS: dict[str, Any] = {
 
 
 def _execute(task: Task, run_id: int) -> str:
+    will_retry = task.request.retries < MAX_RETRIES
     try:
-        return recompute.execute_run(run_id=run_id)
+        return recompute.execute_run(run_id=run_id, retry_errors=TRANSIENT_ERRORS if will_retry else ())
+    except LeaseBusy as busy:
+        return ask_again_later(task, busy)
     except TRANSIENT_ERRORS as exc:
-        will_retry = task.request.retries < MAX_RETRIES
-        recompute.record_failure(run_id=run_id, error=exc, will_retry=will_retry)
         if will_retry:
             raise task.retry(exc=exc, countdown=2 ** (task.request.retries + 1)) from exc
-        raise
-    except Exception as exc:
-        recompute.record_failure(run_id=run_id, error=exc, will_retry=False)
         raise
 
 

@@ -5,11 +5,13 @@ No lock is needed on the dispatcher: it claims each schedule with a conditional 
 
 import datetime
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from ..services import delivery, schedules
+from tracker.leases import LeaseBusy
+
+from ..services import delivery, recovery, schedules
 from ..services.reporting import generate_report
 
 
@@ -20,16 +22,33 @@ def dispatch_due_reports_task(now: str | None = None) -> list[int]:
     return [report.pk for report in schedules.dispatch_due(now=moment)]
 
 
+# A task that finds its row held under a live lease asks again just after the lease could
+# have lapsed, this many times; past them the sweep ("sweep-expired-leases-v1") has it.
+BUSY_RETRIES = 5
+
+
+def ask_again_later(task: Task, busy: LeaseBusy) -> str:
+    """Retry the task once the lease holding its row could have lapsed (the holder may be a
+    killed worker whose message this is); give up quietly past BUSY_RETRIES."""
+    if task.request.retries >= BUSY_RETRIES:
+        return "busy"
+    raise task.retry(countdown=busy.countdown(now=timezone.now()), max_retries=BUSY_RETRIES + 3) from busy
+
+
 @shared_task(
     name="reports.tasks.generate_report_task",
+    bind=True,
     autoretry_for=(OperationalError,),  # the database went away: transient
     max_retries=3,
     retry_backoff=10,
     soft_time_limit=540,
     time_limit=600,
 )
-def generate_report_task(report_id: int) -> str:
-    return str(generate_report(report_id=int(report_id)).status)
+def generate_report_task(self: Task, report_id: int) -> str:
+    try:
+        return str(generate_report(report_id=int(report_id)).status)
+    except LeaseBusy as busy:
+        return ask_again_later(self, busy)
 
 
 @shared_task(
@@ -42,3 +61,13 @@ def generate_report_task(report_id: int) -> str:
 )
 def deliver_report_task(report_id: int) -> int:
     return len(delivery.deliver_report(report_id=int(report_id)))
+
+
+@shared_task(
+    name="reports.tasks.sweep_expired_leases_task", acks_late=True, soft_time_limit=50, time_limit=60
+)
+def sweep_expired_leases_task() -> dict[str, list[int]]:
+    """Take back the reports, deliveries and computation runs whose worker stopped (lapsed
+    lease) and queue them again; the beat entry "sweep-expired-leases-v1" runs it every minute.
+    Safe to run concurrently: the sweep skips rows another sweep has locked."""
+    return recovery.sweep_expired_leases(now=timezone.now())

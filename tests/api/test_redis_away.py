@@ -13,12 +13,10 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from django.db import transaction
 
 from missions.models import Activity
 from reports.choices import RunStatus
 from reports.models import ComputationRun, Delivery, Report
-from reports.services.delivery import retry_deliveries
 from tests.api.test_writing import workshop_body
 from tests.factories import CountryFactory, OrganisationFactory, ReportFactory
 from tests.trust.test_faults import _point_celery_at
@@ -105,16 +103,20 @@ def test_a_report_regenerated_while_the_broker_is_away_is_accepted_and_stays_pen
     assert f"task reports.tasks.generate_report_task {{'args': [{report.pk}]}} not sent" in caplog.text
 
 
-def test_deliveries_retried_while_the_broker_is_away_stay_pending(
-    redis_away, django_capture_on_commit_callbacks
+def test_a_report_and_its_deliveries_retried_while_the_broker_is_away_stay_pending(
+    write_client, redis_away, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
-    report = ReportFactory.create(status=RunStatus.DONE)
-    delivery = Delivery.objects.create(report=report, address="a@example.org", status=RunStatus.FAILED)
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        count = retry_deliveries(actor=None, deliveries=Delivery.objects.all(), reason="retried")
-    assert count == 1
-    delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == (RunStatus.PENDING, 0)
+    failed = ReportFactory.create(status=RunStatus.FAILED, attempts=3)
+    done = ReportFactory.create(status=RunStatus.DONE)
+    unsent = Delivery.objects.create(
+        report=done, address="a@example.org", status=RunStatus.FAILED, attempts=3
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [write_client.post(f"/api/v1/reports/{r.pk}/retry/").status_code for r in (failed, done)]
+    assert answers == [202, 202]
+    assert Report.objects.get(pk=failed.pk).status == RunStatus.PENDING
+    unsent.refresh_from_db()
+    assert (unsent.status, unsent.attempts) == (RunStatus.PENDING, 0)
 
 
 def test_the_resend_reports_only_the_runs_the_broker_took(redis_away) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ from tests.factories import (
     OutcomeDocumentFactory,
     ParticipationFactory,
 )
+from tests.module_data import module_data
 from tracker.api.reading import ValuesReader, reader_for
 
 
@@ -48,9 +49,12 @@ def listed(client: Any, **params: Any) -> list[dict[str, Any]]:
         response = client.get(page["next"])
 
 
+_report_2006 = module_data(lambda: call_command("load_report_2006", stdout=io.StringIO()))
+
+
 @pytest.fixture
 def report_2006(db) -> None:  # type: ignore[no-untyped-def]
-    call_command("load_report_2006", stdout=io.StringIO())
+    """The whole 2006 report, loaded once for the module (``_report_2006``)."""
 
 
 @pytest.fixture

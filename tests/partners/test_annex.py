@@ -9,6 +9,9 @@ from partners.models import Contribution, Donor, RegularBudgetAllocation, Report
 from partners.services.annex import annex_table
 from partners.services.funding import record_payment, record_pledge
 from partners.services.report_2006 import load_funding_2006
+from tests.module_data import module_data
+
+from .conftest import ensure_countries
 
 # The printed annex: donor -> (total, {column: amount}).
 PRINTED = {
@@ -42,9 +45,17 @@ COLUMN_TOTALS = {"pre2002": 876936, "2003": 1573403, "2004": 2076627, "2005": 47
 GRAND_TOTAL = 15434904
 
 
-@pytest.fixture
-def annex_loaded(countries_2006):  # type: ignore[no-untyped-def]
+def _load_annex() -> None:
+    ensure_countries()
     load_funding_2006()
+
+
+_annex_2006 = module_data(_load_annex)
+
+
+@pytest.fixture
+def annex_loaded(db):  # type: ignore[no-untyped-def]
+    """The annex's donors and contributions, loaded once for the module (``_annex_2006``)."""
 
 
 def _d(value: int) -> Decimal:

@@ -9,13 +9,23 @@ from missions.models import Activity
 from partners.choices import OrganisationKind, OrganisationRole, PartnershipKind
 from partners.models import ActivityOrganisation, Organisation, Partnership
 from partners.services.report_2006 import FIXTURES, load_joint_work_2006, load_partners_2006
+from tests.module_data import module_data
 
-from .conftest import activity_references
+from .conftest import activity_references, ensure_activities, ensure_countries
+
+
+def _load_partners() -> None:
+    ensure_countries()
+    ensure_activities()
+    load_partners_2006()
+
+
+_partners_2006 = module_data(_load_partners)
 
 
 @pytest.fixture
-def partners_loaded(activities_2006):  # type: ignore[no-untyped-def]
-    load_partners_2006()
+def partners_loaded(db):  # type: ignore[no-untyped-def]
+    """The report's organisations and joint work, loaded once for the module (``_partners_2006``)."""
 
 
 def roles_of(reference: str) -> set[tuple[str, str]]:

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from reports.indicators import compute
 from reports.models import IndicatorDefinition, IndicatorValue
 from reports.services.snapshots import refresh_outcome
+from tests.module_data import module_data
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +23,12 @@ SINCE_2003 = (datetime.date(2003, 1, 1), datetime.date(2006, 12, 31))
 TO_END_2006 = (datetime.date(1950, 1, 1), datetime.date(2006, 12, 31))
 
 
+_report_2006 = module_data(lambda: call_command("load_report_2006", stdout=io.StringIO()))
+
+
 @pytest.fixture
 def report_2006() -> None:
-    call_command("load_report_2006", stdout=io.StringIO())
+    """The whole 2006 report, loaded once for the module (``_report_2006``)."""
 
 
 def value(code: str, **when) -> Decimal:  # type: ignore[no-untyped-def]

@@ -1,9 +1,13 @@
 """Report generation: assemble the content once, render each format, archive with checksums.
 
-``generate_report`` claims the report with a conditional UPDATE (pending -> running), so a
-task delivered twice renders once. A failure is recorded on the report (status failed, the
-error) and re-raised; the schedule is untouched and the dispatcher retries a bounded number
-of times (reports.services.schedules.MAX_ATTEMPTS).
+``generate_report`` claims the report with a lease (tracker/leases.py): a conditional UPDATE
+(pending, or running under a lapsed lease -> running with a fresh token), renewed by a
+heartbeat thread while it renders, so a task delivered twice renders once and the redelivered
+task of a killed worker takes the report over once the lease has lapsed (the beat's sweep
+queues it again meanwhile). The files and the done status commit together, only while the
+lease still holds. A failure is recorded on the report (status failed, the error) and
+re-raised; the schedule is untouched and the dispatcher retries a bounded number of times
+(reports.services.schedules.MAX_ATTEMPTS).
 """
 
 import hashlib
@@ -13,12 +17,11 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from tracker import publishing
+from tracker import leases, publishing
 
-from ...choices import ReportFormat, RunStatus
+from ...choices import ReportFormat
 from ...models import IndicatorValue, Report, ReportFile
 from ...scope import Scope
 from ..recompute import record_failures
@@ -93,31 +96,39 @@ def render_all(
 
 
 def generate_report(*, report_id: int) -> Report:
-    """Render a pending report in each of its formats, archive the files, enqueue delivery."""
+    """Render a pending report in each of its formats, archive the files, enqueue delivery.
+
+    Raises ``LeaseBusy`` when another worker holds the report under a live lease (the task
+    asks again once it could have lapsed)."""
     now = timezone.now()
-    claimed = Report.objects.filter(pk=report_id, status=RunStatus.PENDING).update(
-        status=RunStatus.RUNNING, attempts=F("attempts") + 1, error="", updated_at=now
-    )
+    lease = leases.claim(Report, report_id, now=now, values={"updated_at": now})
+    if lease is None:
+        leases.refuse_if_busy(Report, report_id, now=now)
     report = Report.objects.select_related("scope_region", "scope_country", "schedule").get(pk=report_id)
-    if claimed != 1:
+    if lease is None:
         logger.info("report %s is %s: not generated again", report_id, report.status)
         return report
     try:
-        snapshots = indicator_snapshots(report)
-        _content, rendered = render_all(report, snapshots)
-        with transaction.atomic():
-            for fmt, data in rendered.items():
-                _store(report, fmt, data)
-            ReportFile.objects.filter(report=report).exclude(format__in=list(rendered)).delete()
-            report.indicator_values.set(snapshots)
-            Report.objects.filter(pk=report_id).update(
-                status=RunStatus.DONE, generated_at=timezone.now(), error="", updated_at=timezone.now()
-            )
-            publishing.send_on_commit(DELIVER_TASK, args=[report_id])  # broker away: left to the sweep
+        with leases.keep_alive(lease) as keeper:
+            snapshots = indicator_snapshots(report)
+            _content, rendered = render_all(report, snapshots)
+            keeper.check()
+            with transaction.atomic():
+                # Locked: no sweep or other claim takes the report until these files commit.
+                if not leases.lock(lease):
+                    raise leases.LeaseLost(f"report {report_id}: claimed by another worker")
+                for fmt, data in rendered.items():
+                    _store(report, fmt, data)
+                ReportFile.objects.filter(report=report).exclude(format__in=list(rendered)).delete()
+                report.indicator_values.set(snapshots)
+                done_at = timezone.now()
+                leases.finish(lease, values={"generated_at": done_at, "updated_at": done_at})
+                publishing.send_on_commit(DELIVER_TASK, args=[report_id])  # broker away: left to the sweep
+    except leases.LeaseLost:
+        # Another worker took the report over (this one stalled past its lease): its result stands.
+        logger.warning("report %s: lease lost, this worker's rendering is dropped", report_id)
     except Exception as exc:
-        Report.objects.filter(pk=report_id).update(
-            status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:5000], updated_at=timezone.now()
-        )
+        leases.fail(lease, error=f"{type(exc).__name__}: {exc}", values={"updated_at": timezone.now()})
         logger.exception("report %s failed", report_id)
         raise
     report.refresh_from_db()

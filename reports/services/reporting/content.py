@@ -261,6 +261,24 @@ def summary_section(
     )
 
 
+def key_figures(report: Report) -> list[tuple[str, Any]]:
+    """The summary's headline figures of the report's period, read from the snapshots the
+    report was made from (``report.indicator_values``, stored when it was generated), so the
+    e-mail says what the attached report says; a figure without a snapshot is None."""
+    start, end = report.period_start, report.period_end
+    snapshots = Snapshots(report.indicator_values.select_related("indicator"))
+    current = _period_figures(snapshots, start, end)
+    figures = [(SUMMARY_LABELS[key], current[key]) for key in SUMMARY_LABELS]
+    as_of = end + datetime.timedelta(days=1)
+    figures.append(
+        (
+            f"UN Member States party to all of the first 12 instruments at {as_of.isoformat()}",
+            snapshots.count(ALL_12, as_of=as_of),
+        )
+    )
+    return figures
+
+
 NO_REGION_LABEL = "(no field region recorded)"
 
 
