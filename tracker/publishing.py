@@ -3,8 +3,9 @@ away never fails that write.
 
 Every task here works on a row recorded before the send (a pending computation run, report,
 delivery or import job), and that row is sent again while it stays pending:
-``resend_pending_runs`` (beat) for computation runs, the import-job sweep for import jobs, an
-officer's retry (reports/services/recovery.py, admin or API) for reports and deliveries. So a
+``resend_pending_runs`` (beat) for computation runs, the import-job sweep for import jobs, the
+lease sweep for reports and deliveries (reports/services/queueing.py: every pending row whose
+task the broker never took, or took too long ago). So a
 publish that fails after the commit is logged and left pending, never raised into the
 response: the write is stored, and the answer says so. A publish is bounded by the broker's
 socket timeout and the publish retry policy (``CELERY_BROKER_TRANSPORT_OPTIONS``,

@@ -377,6 +377,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 INDICATORS_RESEND_PENDING_AFTER = env_int("INDICATORS_RESEND_PENDING_AFTER", 300)
+# Reports and deliveries still pending this many seconds after their task was handed to the
+# broker (or never handed over: the broker was away) are sent again by the minute sweep.
+REPORTS_RESEND_PENDING_AFTER = env_int("REPORTS_RESEND_PENDING_AFTER", 300)
 # Leased work (tracker/leases.py: reports, deliveries, computation runs): a claim lapses after
 # LEASE_SECONDS unless its worker's heartbeat (every third of it) renews it; the sweep then
 # queues it again, and fails it with its reason after LEASE_MAX_ATTEMPTS claims.

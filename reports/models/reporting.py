@@ -111,6 +111,11 @@ class Report(LeasedWork):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    queued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its task was last handed to the broker (empty: not yet, or the broker was away).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     generated_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -166,6 +171,11 @@ class Delivery(LeasedWork):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="deliveries")
     address = models.EmailField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its task was last handed to the broker (empty: not yet, or the broker was away).",
+    )
 
     class Meta:
         ordering = ["report", "address"]

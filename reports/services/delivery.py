@@ -157,6 +157,3 @@ def deliver_report(*, report_id: int) -> list[Delivery]:
     if incomplete:
         raise DeliveryIncomplete(f"report {report_id}: some deliveries failed and will be retried")
     return list(report.deliveries.all())
-
-
-DELIVER_TASK = "reports.tasks.deliver_report_task"

@@ -24,9 +24,9 @@ from tracker.actors import Actor
 from tracker.history import change_context
 
 from ..models import ComputationRun, Delivery, Report
-from .delivery import DELIVER_TASK, MAX_ATTEMPTS
+from . import queueing
+from .delivery import MAX_ATTEMPTS
 from .recompute import task_for
-from .schedules import GENERATE_TASK
 
 logger = logging.getLogger(__name__)
 
@@ -36,15 +36,11 @@ RUN_RETRY_PERMISSION = "reports.add_computationrun"  # as requesting a computati
 
 
 def _send_reports(ids: Iterable[int]) -> None:
-    for pk in ids:
-        publishing.send(GENERATE_TASK, args=[pk])  # broker away: logged, the row stays pending
+    queueing.queue_generation(ids)  # broker away: logged, the row stays pending for the resend
 
 
 def _send_deliveries(ids: Iterable[int]) -> None:
-    for report_id in sorted(
-        set(Delivery.objects.filter(pk__in=list(ids)).values_list("report_id", flat=True))
-    ):
-        publishing.send(DELIVER_TASK, args=[report_id])
+    queueing.queue_delivery(Delivery.objects.filter(pk__in=list(ids)).values_list("report_id", flat=True))
 
 
 def _send_runs(ids: Iterable[int]) -> None:
@@ -56,8 +52,9 @@ def sweep_expired_leases(*, now: datetime.datetime) -> dict[str, list[int]]:
     """Sweep the three kinds of leased work; returns the ids queued again and failed, by kind.
 
     The tasks are sent once the sweep has committed. Should the broker refuse them, the rows
-    stay pending: runs are sent again by "resend-pending-runs-v1", reports and deliveries by an
-    officer's retry (which also sends pending rows)."""
+    stay pending: runs are sent again by "resend-pending-runs-v1", reports and deliveries by
+    this same sweep a minute later (``queueing.resend_unqueued``: every pending row whose task
+    the broker never took, or took longer than REPORTS_RESEND_PENDING_AFTER ago)."""
     result: dict[str, list[int]] = {}
     for name, model, send, max_attempts in (
         ("reports", Report, _send_reports, None),
@@ -71,6 +68,7 @@ def sweep_expired_leases(*, now: datetime.datetime) -> dict[str, list[int]]:
                 transaction.on_commit(lambda send=send, ids=swept.requeued: send(ids))  # type: ignore[misc]  # bound defaults
         result[f"{name}_queued"] = swept.requeued
         result[f"{name}_failed"] = swept.failed
+    result.update(queueing.resend_unqueued(now=now))
     return result
 
 

@@ -35,12 +35,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from missions.visibility import countries_in_regions, region_ids
-from tracker import publishing
 from tracker.actors import Actor, Audience
 from tracker.history import change_context
 
 from ..choices import Frequency, ReportFormat, RunStatus, ScopeKind
 from ..models import Report, ReportSchedule
+from . import queueing
 
 logger = logging.getLogger(__name__)
 
@@ -362,14 +362,10 @@ def change_schedule(
     return save_schedule(actor=actor, schedule=schedule, reason=reason, now=now)
 
 
-GENERATE_TASK = "reports.tasks.generate_report_task"
-DELIVER_TASK = "reports.tasks.deliver_report_task"
-
-
 def enqueue_generation(report_id: int) -> None:
     """Send the report's generation to the workers once the current transaction commits (a
-    broker that is away leaves the report pending for the sweep: tracker/publishing.py)."""
-    publishing.send_on_commit(GENERATE_TASK, args=[report_id])
+    broker that is away leaves the report pending for the sweep: reports/services/queueing.py)."""
+    queueing.queue_generation_on_commit(report_id)
 
 
 def report_title(schedule: ReportSchedule, period: Period) -> str:

@@ -64,11 +64,11 @@ def test_a_failed_send_is_recorded_and_retried_up_to_the_bound(done_report: Repo
 
 
 def test_the_last_allowed_failure_stops_the_retries(done_report: Report) -> None:
-    Delivery.objects.create(
-        report=done_report, address="head@example.org", status=RunStatus.PENDING, attempts=2
+    Delivery.objects.update_or_create(
+        report=done_report, address="head@example.org", defaults={"status": RunStatus.PENDING, "attempts": 2}
     )
-    Delivery.objects.create(
-        report=done_report, address="donor@example.org", status=RunStatus.DONE, attempts=1
+    Delivery.objects.update_or_create(
+        report=done_report, address="donor@example.org", defaults={"status": RunStatus.DONE, "attempts": 1}
     )
 
     with mock.patch("django.core.mail.EmailMessage.send", side_effect=OSError("refused")):

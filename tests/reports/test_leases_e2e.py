@@ -19,7 +19,7 @@ import pytest
 from reports.choices import RunStatus
 from reports.models import Delivery, Report
 from reports.services.published_figures import load_published_figures
-from reports.services.schedules import GENERATE_TASK
+from reports.services.queueing import GENERATE_TASK
 from tests.factories import (
     ActivityCountryFactory,
     ActivityFactory,

@@ -129,8 +129,12 @@ def test_a_failed_render_fails_the_report_under_its_claim(monkeypatch: pytest.Mo
 # --- Deliveries -------------------------------------------------------------------------------
 def test_a_delivery_whose_worker_died_is_sent_by_the_next_and_one_held_by_a_live_worker_is_not() -> None:
     report = reporting.generate_report(report_id=two_recipient_report().pk)
-    Delivery.objects.create(report=report, address="donor@example.org", **held(lease_expires_at=LAPSED))
-    Delivery.objects.create(report=report, address="head@example.org", **held(lease_expires_at=LIVE))
+    Delivery.objects.update_or_create(
+        report=report, address="donor@example.org", defaults=held(lease_expires_at=LAPSED)
+    )[0]
+    Delivery.objects.update_or_create(
+        report=report, address="head@example.org", defaults=held(lease_expires_at=LIVE)
+    )[0]
 
     deliveries = delivery.deliver_report(report_id=report.pk)
 
@@ -195,9 +199,9 @@ def test_the_sweep_queues_lapsed_work_again_after_commit_and_fails_what_has_no_a
     spent_report = ReportFactory.create(**held(lease_expires_at=LAPSED, attempts=3))
     live_report = ReportFactory.create(**held(lease_expires_at=LIVE))
     done = reporting.generate_report(report_id=two_recipient_report().pk)
-    stuck_delivery = Delivery.objects.create(
-        report=done, address="a@example.org", **held(lease_expires_at=LAPSED)
-    )
+    stuck_delivery = Delivery.objects.update_or_create(
+        report=done, address="a@example.org", defaults=held(lease_expires_at=LAPSED)
+    )[0]
     stuck_run = ComputationRun.objects.create(scope_key="global", **held(lease_expires_at=LAPSED))
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -210,6 +214,8 @@ def test_the_sweep_queues_lapsed_work_again_after_commit_and_fails_what_has_no_a
         "deliveries_failed": [],
         "runs_queued": [stuck_run.pk],
         "runs_failed": [],
+        "reports_resent": [],  # the pending ones were created just now: their tasks are under way
+        "deliveries_resent": [],
     }
     assert len(callbacks) == 3  # one per kind with work to send again
     assert sent.call_args_list == [
@@ -262,9 +268,9 @@ def test_a_retry_without_the_permission_is_refused_and_changes_nothing() -> None
 def test_the_admin_retries_stuck_reports_deliveries_and_runs(officer_client: Client, sent: Any) -> None:
     report = ReportFactory.create(**held(lease_expires_at=LAPSED))
     done = ReportFactory.create(status=RunStatus.DONE)
-    stuck_delivery = Delivery.objects.create(
-        report=done, address="a@example.org", **held(lease_expires_at=LAPSED)
-    )
+    stuck_delivery = Delivery.objects.update_or_create(
+        report=done, address="a@example.org", defaults=held(lease_expires_at=LAPSED)
+    )[0]
     failed_run = ComputationRun.objects.create(scope_key="global", status=RunStatus.FAILED, attempts=3)
 
     for url, pk in (

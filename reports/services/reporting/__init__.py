@@ -19,11 +19,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from tracker import leases, publishing
+from tracker import leases
 
 from ...choices import ReportFormat
-from ...models import IndicatorValue, Report, ReportFile
+from ...models import Delivery, IndicatorValue, Report, ReportFile
 from ...scope import Scope
+from .. import queueing
 from ..recompute import record_failures
 from ..snapshots import refresh_outcome
 from .content import ReportContent, assemble, periods_and_dates
@@ -43,7 +44,6 @@ CONTENT_TYPES = {
     ReportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ReportFormat.HTML: "text/html; charset=utf-8",
 }
-DELIVER_TASK = "reports.tasks.deliver_report_task"
 
 
 def indicator_snapshots(report: Report) -> list[IndicatorValue]:
@@ -123,7 +123,10 @@ def generate_report(*, report_id: int) -> Report:
                 report.indicator_values.set(snapshots)
                 done_at = timezone.now()
                 leases.finish(lease, values={"generated_at": done_at, "updated_at": done_at})
-                publishing.send_on_commit(DELIVER_TASK, args=[report_id])  # broker away: left to the sweep
+                # The deliveries exist (pending) from now on, so a lost delivery task is seen
+                # and sent again (queueing.resend_unqueued).
+                _record_deliveries(report)
+                queueing.queue_delivery_on_commit(report_id)
     except leases.LeaseLost:
         # Another worker took the report over (this one stalled past its lease): its result stands.
         logger.warning("report %s: lease lost, this worker's rendering is dropped", report_id)
@@ -133,6 +136,14 @@ def generate_report(*, report_id: int) -> Report:
         raise
     report.refresh_from_db()
     return report
+
+
+def _record_deliveries(report: Report) -> None:
+    from ..delivery import addresses_for  # delivery imports this package (its content types)
+
+    Delivery.objects.bulk_create(
+        [Delivery(report=report, address=address) for address in addresses_for(report)], ignore_conflicts=True
+    )
 
 
 def file_for(report: Report, fmt: str) -> Any:
