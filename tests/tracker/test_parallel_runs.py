@@ -32,7 +32,7 @@ def test_the_cache_and_the_broker_use_this_processs_redis_database():
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     url = worker_redis_url(REDIS_URL_GIVEN, worker) if worker else REDIS_URL_GIVEN
     assert os.environ["REDIS_URL"] == app.conf.broker_url == settings.CELERY_BROKER_URL == url
-    redis_caches = [a for a, c in settings.CACHES.items() if str(c["BACKEND"]).endswith(".RedisCache")]
+    redis_caches = [a for a, c in settings.CACHES.items() if str(c["BACKEND"]).endswith("RedisCache")]
     assert redis_caches
     for alias in redis_caches:
         assert getattr(caches[alias], "_cache")._servers == [url]  # noqa: B009 -- the client's servers
