@@ -107,7 +107,9 @@ def _message(report: Report, delivery: Delivery) -> EmailMessage:
         for f in files:
             with f.file.open("rb") as handle:
                 name = (f.file.name or f"report.{f.format}").rsplit("/", 1)[-1]
-                message.attach(name, handle.read(), CONTENT_TYPES[ReportFormat(f.format)])
+                message.attach(
+                    name, handle.read(), CONTENT_TYPES[ReportFormat(f.format)].split(";")[0]
+                )  # the mail sets the charset
     return message
 
 

@@ -39,6 +39,8 @@ def test_each_recipient_gets_the_report_attached_once(done_report: Report) -> No
     message = mail.outbox[0]
     assert message.subject == "[tracker] Yearly 2006"
     assert sorted(name.rsplit(".", 1)[-1] for name, _data, _type in message.attachments) == ["html", "xlsx"]
+    html_part = next(p for p in message.message().walk() if p.get_content_type() == "text/html")
+    assert html_part["Content-Type"] == 'text/html; charset="utf-8"'  # one charset, not two
 
     delivery.deliver_report(report_id=done_report.pk)
     assert len(mail.outbox) == 2
