@@ -345,6 +345,22 @@ def _run(
     return written
 
 
+def _planned(
+    batch: list[TableRow], report: ImportReport, check_row: Callable[[int, dict[str, str]], Any]
+) -> list[Any]:
+    """The plan of each readable row of ``batch``, in order (``check_row`` gives None for a row
+    it refused, having reported why); a row the reader could not read is reported as it is."""
+    planned = []
+    for table_row in batch:
+        if table_row.error is not None:
+            report.add_error(table_row.error)
+            continue
+        item = check_row(table_row.line, table_row.cells)
+        if item is not None:
+            planned.append(item)
+    return planned
+
+
 # --- ratifications -----------------------------------------------------------------------
 @dataclass
 class _PlannedRatification:
@@ -382,15 +398,7 @@ class _RatificationRules:
         self.seen = seen
 
     def check(self, batch: list[TableRow], present: set[str], report: ImportReport) -> list[Any]:
-        planned = []
-        for table_row in batch:
-            if table_row.error is not None:
-                report.add_error(table_row.error)
-                continue
-            item = self._check_row(table_row.line, table_row.cells, present, report)
-            if item is not None:
-                planned.append(item)
-        return planned
+        return _planned(batch, report, lambda line, cells: self._check_row(line, cells, present, report))
 
     def _check_row(
         self, line: int, row: dict[str, str], present: set[str], report: ImportReport
@@ -598,15 +606,7 @@ class _LegislationRules:
 
     def check(self, batch: list[TableRow], present: set[str], report: ImportReport) -> list[Any]:
         self._look_up_activities(batch)
-        planned = []
-        for table_row in batch:
-            if table_row.error is not None:
-                report.add_error(table_row.error)
-                continue
-            item = self._check_row(table_row.line, table_row.cells, present, report)
-            if item is not None:
-                planned.append(item)
-        return planned
+        return _planned(batch, report, lambda line, cells: self._check_row(line, cells, present, report))
 
     def _check_row(
         self, line: int, row: dict[str, str], present: set[str], report: ImportReport
