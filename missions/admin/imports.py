@@ -13,17 +13,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from tracker.actors import Actor
-
-from .. import visibility
 from ..models import ImportJob
 from ..services import import_jobs
+from .visible import VisibleLogAdmin
 
 REFRESH_SECONDS = 3
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # ModelAdmin is not subscriptable at run time
+class ImportJobAdmin(VisibleLogAdmin):
     list_display = (
         "pk",
         "kind",
@@ -66,19 +64,7 @@ class ImportJobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # ModelAdmin 
     actions = ("run_again",)
     change_form_template = "admin/missions/importjob/change_form.html"
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ImportJob]:
-        return visibility.visible(Actor.of(request), super().get_queryset(request))
-
     # Jobs are written by the import pages (through the service) and by workers: read-only here.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("missions.change_importjob")
 

@@ -36,6 +36,24 @@ class VisibleAdmin(SimpleHistoryAdmin):
         return super().history_view(request, object_id, extra_context)
 
 
+class VisibleLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
+    """A read-only page of rows that services and workers write (import jobs, computation runs,
+    deliveries): listed through missions.visibility; its actions call services; no form saves,
+    adds or deletes one."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return visibility.visible(Actor.of(request), super().get_queryset(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class VisibleInline(admin.options.InlineModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
     """An inline whose rows are narrowed too (e.g. the follow-up events of an activity)."""
 

@@ -28,6 +28,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from missions import visibility
+from missions.admin.visible import VisibleLogAdmin
 from tracker.actors import Actor
 
 from ..indicators import formula_for
@@ -422,7 +423,7 @@ class IndicatorValueAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ComputationRun)
-class ComputationRunAdmin(admin.ModelAdmin):
+class ComputationRunAdmin(VisibleLogAdmin):
     list_display = (
         "pk",
         "indicator",
@@ -443,19 +444,8 @@ class ComputationRunAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ComputationRun._meta.fields]
     actions = ("request_again", "retry")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ComputationRun]:
-        return visibility.visible(Actor.of(request), super().get_queryset(request))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
     # Runs are a log written by reports.services.recompute: read-only here; "request again"
     # asks the service for a new run.
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_request_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(RECOMPUTE_PERMISSION)

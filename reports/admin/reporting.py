@@ -24,6 +24,7 @@ from django.utils.html import format_html, format_html_join
 
 from missions import visibility
 from missions.admin.nothing_half_saved import NothingHalfSaved
+from missions.admin.visible import VisibleLogAdmin
 from tracker.actors import Actor
 
 from ..choices import ReportFormat, RunStatus
@@ -328,7 +329,7 @@ class ReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(VisibleLogAdmin):  # deliveries of the reports the officer may see
     list_display = ["report", "address", "status", "attempts", "sent_at", "error"]
     list_filter = ["status"]
     list_select_related = ["report"]
@@ -336,22 +337,10 @@ class DeliveryAdmin(admin.ModelAdmin):
     readonly_fields = ["report", "address", "status", "attempts", "error", "lease_expires_at", "sent_at"]
     actions = ["retry"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
     # Deliveries are the log of what was mailed: read-only; "send again" goes through the service.
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm(recovery.DELIVERY_RETRY_PERMISSION))
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
-        # Deliveries of the reports the officer may see: never another region's recipients.
-        return visibility.visible(Actor.of(request), super().get_queryset(request))
 
     @admin.action(description="Send the selected failed or stuck deliveries again", permissions=["retry"])
     def retry(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
