@@ -115,6 +115,24 @@ def officer_client(client, officer):  # type: ignore[no-untyped-def]
     return client
 
 
+def _transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+        or (marker is not None and marker.kwargs.get("transaction"))
+    )
+
+
+@pytest.fixture(autouse=True)
+def _leases_outlast_a_slow_test(request, settings):  # type: ignore[no-untyped-def]
+    """A task run inside the test's own transaction claims its row uncommitted: the lease's
+    heartbeat thread (its own connection) cannot see the row and reports the lease lost after a
+    third of LEASE_SECONDS, which a loaded CI machine reaches (40 s). Those tests get an hour;
+    transactional tests, whose claims commit as in production, keep the setting."""
+    if not _transactional(request):
+        settings.LEASE_SECONDS = 3600
+
+
 @pytest.fixture(autouse=True)
 def _no_indicator_recompute_on_commit(settings):  # type: ignore[no-untyped-def]
     """Saved records do not enqueue indicator recomputes (reports.signals) unless a test turns
