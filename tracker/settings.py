@@ -185,17 +185,14 @@ if not 0 <= DB_POOL_MIN <= DB_POOL_MAX:
 if DB_POOL_TIMEOUT <= 0:
     raise ImproperlyConfigured(f"DB_POOL_TIMEOUT must be more than 0 seconds, not {DB_POOL_TIMEOUT}")
 if DATABASE_URL and DB_POOL_MAX > 0:
-    from psycopg_pool import ConnectionPool
-
+    # CONN_HEALTH_CHECKS (on) makes Django's pool check each connection as it is handed out:
+    # one left broken by a database restart is replaced instead of failing a request.
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django refuses both
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": DB_POOL_MIN,
         "max_size": DB_POOL_MAX,
         "timeout": DB_POOL_TIMEOUT,
         "max_idle": 300,  # an idle connection above min_size is closed after 5 minutes
-        # Checked as it is handed out: one left broken by a database restart is replaced
-        # instead of failing a request.
-        "check": ConnectionPool.check_connection,
     }
 
 # --- Internationalisation ---------------------------------------------------------------

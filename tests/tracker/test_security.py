@@ -303,8 +303,6 @@ def test_a_negative_proxy_count_or_bad_header_name_is_refused_at_start_up():
     assert "CLIENT_IP_HEADER must be an HTTP header name, not 'X-Forwarded-For:'" in result.stderr
 
 
-
-
 @pytest.mark.django_db
 def test_permissions_come_in_one_query_and_equal_djangos(django_assert_num_queries):
     """tracker.security's backend reads direct and group permissions together; same answer."""
