@@ -46,6 +46,9 @@ max_requests_jitter = 200
 # Each worker imports the application itself: no database pool or Redis connection opened
 # before the fork may end up shared between processes.
 preload_app = False
+# No control socket (gunicorn 25+): its default path is one per user, shared by every gunicorn
+# that user runs; stop and reload with signals (TERM, HUP) instead.
+control_socket_disable = True
 
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'

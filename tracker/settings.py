@@ -166,9 +166,13 @@ if _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 
 # Static files (the admin's, the API docs'): WhiteNoise serves them from the web process with
-# DEBUG off, from STATIC_ROOT (filled by `manage.py collectstatic`, which bootstrap runs) and
-# else from the apps' own folders (so a process started without collectstatic still has them).
-WHITENOISE_USE_FINDERS = True
+# DEBUG off, from STATIC_ROOT with their gzip and Brotli copies once `manage.py collectstatic`
+# (which bootstrap runs) has filled it; before that, from the apps' own folders, uncompressed
+# (WhiteNoise would otherwise prefer those to STATIC_ROOT's files and their compressed copies).
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at start-up about a missing one
+WHITENOISE_USE_FINDERS = not any(STATIC_ROOT.iterdir())
 
 # Database connections: on PostgreSQL each process keeps a psycopg pool of at most DB_POOL_MAX
 # connections, shared by its threads (a thread past that waits up to DB_POOL_TIMEOUT seconds,
@@ -201,9 +205,6 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at start-up about a missing one
 MEDIA_URL = "media/"  # never served: report files go out through views that check who asks
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
