@@ -1,10 +1,10 @@
-# The two set-up commands of the README: `make run` and `make test`.
+# The two set-up commands of the README, `make run` and `make test`, and `make dev`.
 # Each creates .venv and installs the pinned versions (constraints.txt) when needed.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev lint lock
+.PHONY: run dev test install install-dev lint lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,24 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## run: migrate, load the 2006 report, ensure an admin, serve on :8000 with a worker and beat.
+# `make run` and `make dev` serve http://127.0.0.1:8000 on the embedded defaults unless the
+# environment says otherwise; the Procfile's commands are found in the virtualenv. honcho hands
+# PORT (web first: this one) to the processes; tracker/gunicorn.py binds 127.0.0.1:$PORT.
+PORT ?= 8000
+SITE_URL ?= http://127.0.0.1:$(PORT)
+STACK_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" SITE_URL="$(SITE_URL)"
+
+## run: migrate, load the 2006 report, ensure an admin, then the production process set
+## (Procfile: gunicorn, a Celery worker and beat, through honcho) with DEBUG off. Ctrl-C stops all.
 run: install
-	$(BIN)/python manage.py bootstrap
-	$(BIN)/python manage.py runstack
+	$(STACK_ENV) DEBUG=false $(BIN)/python manage.py bootstrap
+	$(STACK_ENV) DEBUG=false $(BIN)/honcho --procfile Procfile start --port $(PORT)
+
+## dev: the same with DEBUG on and reloading on code changes (Procfile.dev: runserver, and the
+## worker and beat restarted by watchfiles).
+dev: install-dev
+	$(STACK_ENV) DEBUG=true $(BIN)/python manage.py bootstrap
+	$(STACK_ENV) DEBUG=true $(BIN)/honcho --procfile Procfile.dev start --port $(PORT)
 
 ## test: the whole suite (SQLite and file broker unless DATABASE_URL / REDIS_URL are set),
 ## in TEST_WORKERS parallel processes (pytest-xdist; 0 runs it in this one process).

@@ -124,6 +124,7 @@ def server_env(database_url: str, var_dir: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "tracker.settings",
         "DEBUG": "false",
         "SECRET_KEY": "load-test-only-" + "x" * 40,
+        "SITE_URL": "http://127.0.0.1",  # required in production (DEBUG off on PostgreSQL)
         "SECURE_SSL_REDIRECT": "false",
         "API_THROTTLE_RATE": "100000000/second",
         "DB_CONN_MAX_AGE": "60",
@@ -168,10 +169,17 @@ for n in range({accounts}):
 
 class Gunicorn:
     """gunicorn on a free loopback port, stopped (SIGTERM, then SIGKILL) on exit; its log goes to
-    ``stderr`` when given (a file), else to this process's."""
+    ``stderr`` when given (a file), else to this process's. With ``config`` it reads the
+    Procfile's configuration (tracker/gunicorn.py) first; the arguments here override it."""
 
     def __init__(
-        self, env: dict[str, str], *, workers: int = 2, threads: int = 4, stderr: IO[Any] | None = None
+        self,
+        env: dict[str, str],
+        *,
+        workers: int = 2,
+        threads: int = 4,
+        stderr: IO[Any] | None = None,
+        config: bool = False,
     ) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(  # noqa: S603 -- our own interpreter and arguments
@@ -179,6 +187,7 @@ class Gunicorn:
                 sys.executable,
                 "-m",
                 "gunicorn",
+                *(["--config", "python:tracker.gunicorn"] if config else []),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

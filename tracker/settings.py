@@ -2,10 +2,14 @@
 
 With nothing set, everything runs on embedded defaults: SQLite and a file-system Celery
 broker under ./var, e-mail written to files. DATABASE_URL and REDIS_URL switch to the real
-PostgreSQL and Redis. With DEBUG off the settings refuse to start without a secret key.
+PostgreSQL and Redis. DEBUG is off unless set; in production (DEBUG off on PostgreSQL or
+Redis) the settings refuse to start without SECRET_KEY and SITE_URL.
 """
 
+import contextlib
+import os
 import re
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,13 +23,6 @@ from .env import env_bool, env_float, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TRACKER_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-DEBUG = env_bool("DEBUG", default=True)
-SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105 -- refused when DEBUG is off
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -51,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files with DEBUG off (see "Processes")
     "tracker.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,14 +107,104 @@ if env_str("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Processes and safe defaults (procs; docs/deploy.md) ----------------------------------
+# DEBUG is off unless asked for (`make dev` asks). "Production" is DEBUG off on the real
+# services (DATABASE_URL or REDIS_URL set): there SECRET_KEY and SITE_URL must be set, and
+# start-up stops naming the one missing. On the embedded defaults (`make run`, the SQLite
+# tests) nothing needs setting: the secret key is made once into var/secret-key (0600).
+DEBUG = env_bool("DEBUG", default=False)
+EMBEDDED = not DATABASE_URL and not env_str("REDIS_URL")
+PRODUCTION = not DEBUG and not EMBEDDED
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off on PostgreSQL or Redis (production)"
+        )
+    _key_file = VAR_DIR / "secret-key"
+    if not _key_file.exists():
+        # Written beside and linked into place: parallel first starts agree on one key, and
+        # no process ever reads a half-written file.
+        _draft = VAR_DIR / f".secret-key.{os.getpid()}"
+        _fd = os.open(_draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(_fd, "w") as _out:
+            _out.write(secrets.token_urlsafe(50))
+        with contextlib.suppress(FileExistsError):
+            os.link(_draft, _key_file)
+        _draft.unlink()
+    SECRET_KEY = _key_file.read_text().strip()
+
+# Where the site is reached (scheme, host, port; no path): the base of the links in e-mails.
+SITE_URL = env_str("SITE_URL").rstrip("/")
+if not SITE_URL:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "SITE_URL must be set when DEBUG is off on PostgreSQL or Redis (production), "
+            "e.g. https://tracker.example.org: the links in report e-mails start with it"
+        )
+    SITE_URL = "http://127.0.0.1:8000"  # what `make run` and `make dev` serve
+if not re.fullmatch(r"https?://[^/?#\s]+", SITE_URL):
+    raise ImproperlyConfigured(f"SITE_URL must be http(s)://host[:port] with no path, not {SITE_URL!r}")
+
+# HTTPS follows SITE_URL: served at an https:// address (production's usual case), plain HTTP
+# is redirected, HSTS is sent and cookies are marked Secure; at http:// (`make run` on
+# loopback) none of them, or the admin's sign-in cookies would never come back.
+SITE_IS_HTTPS = SITE_URL.startswith("https://")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=SITE_IS_HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if SITE_IS_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_IS_HTTPS
+# The header a TLS-terminating reverse proxy sets to "https" (it must overwrite what clients
+# send); empty: none is trusted. On by default in production, where a proxy is expected.
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if PRODUCTION else "")
+if not re.fullmatch(r"[A-Za-z0-9-]*", _proxy_ssl_header):
+    raise ImproperlyConfigured(
+        f"SECURE_PROXY_SSL_HEADER must be an HTTP header name, not {_proxy_ssl_header!r}"
+    )
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+# Static files (the admin's, the API docs'): WhiteNoise serves them from the web process with
+# DEBUG off, from STATIC_ROOT with their gzip and Brotli copies once `manage.py collectstatic`
+# (which bootstrap runs) has filled it; before that, from the apps' own folders, uncompressed
+# (WhiteNoise would otherwise prefer those to STATIC_ROOT's files and their compressed copies).
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at start-up about a missing one
+WHITENOISE_USE_FINDERS = not any(STATIC_ROOT.iterdir())
+
+# Database connections: on PostgreSQL each process keeps a psycopg pool of at most DB_POOL_MAX
+# connections, shared by its threads (a thread past that waits up to DB_POOL_TIMEOUT seconds,
+# then gets a 503). The server sees at most (gunicorn workers + Celery worker processes + beat)
+# x DB_POOL_MAX connections whatever the load; size it to WEB_THREADS (docs/deploy.md).
+# DB_POOL_MAX=0 turns the pool off: one connection per thread kept for DB_CONN_MAX_AGE.
+DB_POOL_MIN = env_int("DB_POOL_MIN", 0)
+DB_POOL_MAX = env_int("DB_POOL_MAX", 4)
+DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 10.0)
+if not 0 <= DB_POOL_MIN <= DB_POOL_MAX:
+    raise ImproperlyConfigured(
+        f"DB_POOL_MIN ({DB_POOL_MIN}) must be 0 or more and at most DB_POOL_MAX ({DB_POOL_MAX})"
+    )
+if DB_POOL_TIMEOUT <= 0:
+    raise ImproperlyConfigured(f"DB_POOL_TIMEOUT must be more than 0 seconds, not {DB_POOL_TIMEOUT}")
+if DATABASE_URL and DB_POOL_MAX > 0:
+    # CONN_HEALTH_CHECKS (on) makes Django's pool check each connection as it is handed out:
+    # one left broken by a database restart is replaced instead of failing a request.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django refuses both
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DB_POOL_MIN,
+        "max_size": DB_POOL_MAX,
+        "timeout": DB_POOL_TIMEOUT,
+        "max_idle": 300,  # an idle connection above min_size is closed after 5 minutes
+    }
+
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"  # never served: report files go out through views that check who asks
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
@@ -152,7 +240,8 @@ if S3_BUCKET:
     }
 STORAGES = {
     "default": _default_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # gzip and Brotli copies made by collectstatic, served by WhiteNoise (see "Processes").
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
 # --- Passwords and sessions -------------------------------------------------------------
@@ -167,18 +256,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS (redirect, HSTS, secure cookies): see "Processes and safe defaults" above.
 
 # --- Password guessing (django-axes; tracker/security.py) --------------------------------
 # After LOGIN_LOCKOUT_FAILURES failed sign-ins for one user name from one address, that name is
@@ -232,8 +314,7 @@ if REPORT_SCHEDULES_PER_USER < 1:
         f"REPORT_SCHEDULES_PER_USER must be 1 or more, not {REPORT_SCHEDULES_PER_USER}"
     )
 
-# Where the links in e-mails point (the admin's sign-in and downloads): this site's address.
-SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# SITE_URL, the base of the links in e-mails: see "Processes and safe defaults" above.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

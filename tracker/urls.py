@@ -12,7 +12,9 @@ urlpatterns = [
     path("api/v1/", include("tracker.api.urls")),
 ]
 
-# Under /api/ these answer in application/problem+json; elsewhere Django's usual pages.
+# Under /api/ these answer in application/problem+json; elsewhere the plain pages of
+# tracker/templates/<status>.html (no internals: DEBUG is off unless asked for).
 handler400 = "tracker.api.exceptions.bad_request"
+handler403 = "tracker.api.exceptions.permission_denied"
 handler404 = "tracker.api.exceptions.page_not_found"
 handler500 = "tracker.api.exceptions.server_error"

@@ -2,8 +2,9 @@
 
 A problem has ``type``, ``title``, ``status`` and ``detail``; validation problems add
 ``errors``: one entry per field (``field`` is a dotted path such as ``countries.0.country``)
-with its ``message`` and ``code``. Django's own 404/500 pages and parse failures under /api/
-come out the same way.
+with its ``message`` and ``code``. Django's own 400/403/404/500 pages under /api/ come out the
+same way (tracker/urls.py's handlers); elsewhere they are the plain pages of
+tracker/templates/<status>.html, which show no internals.
 """
 
 import json
@@ -165,6 +166,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from django.views.defaults import server_error as default
 
     return default(request)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return problem_response(403, "You may not do this.", code="forbidden")
+    from django.views.defaults import permission_denied as default
+
+    return default(request, exception or PermissionDenied())
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -1,0 +1,16 @@
+"""The test run's settings: tracker.settings, given the two values production requires.
+
+The PostgreSQL pass (DATABASE_URL and REDIS_URL set, DEBUG unset) is production to
+tracker.settings, which then refuses to start without SECRET_KEY and SITE_URL. They are set
+here, as defaults in the environment (so the servers and workers that the services tests start
+inherit them), instead of asking whoever runs the tests to export them. On the embedded
+defaults (the SQLite passes) nothing is set: those tests see exactly what `make run` sees.
+"""
+
+import os
+
+if os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL"):
+    os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "k" * 40)
+    os.environ.setdefault("SITE_URL", "http://testserver")
+
+from tracker.settings import *  # noqa: E402, F403 -- the project's settings, after the environment above
