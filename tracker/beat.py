@@ -37,7 +37,7 @@ import time
 import uuid
 from typing import Any
 
-from celery.beat import Scheduler, ScheduleEntry
+from celery.beat import ScheduleEntry, Scheduler
 from django.conf import settings
 from django.db import Error as DatabaseError
 from django.db import close_old_connections
@@ -105,6 +105,8 @@ def lease_seconds() -> float:
 
 class LeasedScheduler(Scheduler):
     """Celery's in-memory scheduler, dispatching only while it holds the beat lease."""
+
+    max_interval: float  # set by Scheduler.__init__ (beat_max_loop_interval), then bounded below
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.lease_seconds = lease_seconds()
