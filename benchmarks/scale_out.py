@@ -475,10 +475,10 @@ def run(
     timeline.note("beat 1 killed")
     for thread in threads:
         thread.join(timeout=seconds + 120)
+    timeline.note("load ended")
     deadline = time.monotonic() + 30  # beat 2 takes over within BEAT_LEASE_SECONDS (4 s) and a third
     while not dispatches(beat) and time.monotonic() < deadline:
         time.sleep(0.5)
-    timeline.note("load ended")
     return load, timeline
 
 
@@ -554,6 +554,7 @@ def verify(stack: Stack, load: Load, timeline: Timeline, *, drain_seconds: float
     figures["other connection errors"] = other
     fives = sum(n for status, n in load.statuses.items() if status >= 500 or status == 0)
     figures["5xx"] = fives
+    figures["4xx"] = sum(n for status, n in load.statuses.items() if 400 <= status < 500)
     if fives or other:
         failures.append(
             f"{fives} answers 5xx or none at all, {other} connection errors to a live web process"
@@ -663,7 +664,8 @@ def report(verdict: Verdict, *, clients: int, seconds: float, timeline: Timeline
     figures = verdict.figures
     lines.append(
         f"{figures['requests']} requests; p50 {figures['p50 ms']} ms, p95 {figures['p95 ms']} ms; "
-        f"statuses {figures['statuses']}; 5xx {figures['5xx']}; connection errors to the killed web "
+        f"statuses {figures['statuses']}; errors: 4xx {figures['4xx']}, 5xx {figures['5xx']}, "
+        f"connection errors to the killed web "
         f"{figures['connection errors to the killed web']} (sent again to the other), to a live one "
         f"{figures['other connection errors']}"
     )
