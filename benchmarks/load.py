@@ -107,6 +107,9 @@ class PrivatePostgres:
     def restart(self) -> None:
         self._ctl("restart", "-m", "fast")
 
+    def stop(self) -> None:
+        self._ctl("stop", "-m", "fast")
+
     def destroy(self) -> None:
         self._as_postgres(_pg("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
