@@ -107,6 +107,9 @@ class PrivatePostgres:
     def restart(self) -> None:
         self._ctl("restart", "-m", "fast")
 
+    def stop(self) -> None:
+        self._ctl("stop", "-m", "fast")
+
     def destroy(self) -> None:
         self._as_postgres(_pg("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -141,9 +144,12 @@ def migrate(env: dict[str, str]) -> None:
     )
 
 
-def issue_tokens(env: dict[str, str], accounts: int) -> list[str]:
-    """One write token for each of ``accounts`` new integration accounts (every model permission)."""
-    code = f"""
+def issue_tokens(env: dict[str, str], accounts: int, *, then: str = "") -> list[str]:
+    """One write token for each of ``accounts`` new integration accounts (every model permission);
+    ``then`` is more code for the same shell (one Django start-up fewer)."""
+    code = (
+        then
+        + f"""
 from django.contrib.auth.models import Permission
 from tracker.models import IntegrationAccount, User
 from tracker.api.authentication import issue_token
@@ -156,6 +162,7 @@ for n in range({accounts}):
     )
     print("TOKEN", issue_token(account=account)[1])
 """
+    )
     done = subprocess.run(  # noqa: S603 -- our own interpreter and code
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT,

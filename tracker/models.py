@@ -143,3 +143,25 @@ class DataChange(models.Model):
 
     def __str__(self) -> str:
         return f"change {self.pk} at {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class BeatLease(models.Model):
+    """Which ``celery beat`` process dispatches the periodic tasks, and when each entry last ran.
+
+    One row per scheduler name (``"beat"``). The beat holding it renews ``expires_at`` on every
+    tick; a second beat stands by until the lease lapses, then takes it over, together with
+    ``last_runs`` (entry name -> ISO time of its last dispatch), so a takeover neither repeats
+    nor skips the entries the first beat already sent. Written only by ``tracker/beat.py``.
+    """
+
+    name = models.CharField(max_length=50, unique=True)
+    holder = models.CharField(max_length=200, blank=True, help_text="host, process id and a random part")
+    taken_at = models.DateTimeField(null=True, blank=True, help_text="When the holder took the lease.")
+    expires_at = models.DateTimeField(help_text="The holder's claim lapses then unless it renews it.")
+    last_runs = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder or 'nobody'} until {self.expires_at:%Y-%m-%d %H:%M:%S}"

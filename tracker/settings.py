@@ -417,7 +417,6 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 5
 # within 2 x REDIS_BROKER_SOCKET_TIMEOUT + 0.1 s on a hung Redis, at once on a stopped one.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.1, "interval_step": 0.2}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Entries are named "<what>-v<version>"; change the version when an entry's meaning changes.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "refresh-indicators-nightly-v1": {
@@ -466,6 +465,18 @@ REPORTS_RESEND_PENDING_AFTER = env_int("REPORTS_RESEND_PENDING_AFTER", 300)
 # queues it again, and fails it with its reason after LEASE_MAX_ATTEMPTS claims.
 LEASE_SECONDS = env_int("LEASE_SECONDS", 120)
 LEASE_MAX_ATTEMPTS = env_int("LEASE_MAX_ATTEMPTS", 3)
+
+# --- Scale-out: one beat dispatches (tracker/beat.py) -------------------------------------
+# Any number of `celery -A tracker beat` processes may run (a standby on a second machine, an
+# overlapping restart): only the one holding the beat lease in the database (tracker.BeatLease)
+# sends the schedule's entries, each dispatch fenced by an UPDATE conditional on holding it. A
+# standby takes over once the lease has lapsed: within BEAT_LEASE_SECONDS and a third of it
+# after the active beat died (at once after a clean stop). The entries' last runs live in the
+# same row, so no schedule file is kept (CELERY_BEAT_SCHEDULE_FILENAME is no longer used).
+CELERY_BEAT_SCHEDULER = "tracker.beat:LeasedScheduler"
+BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 30)
+if not 3 <= BEAT_LEASE_SECONDS <= 600:
+    raise ImproperlyConfigured(f"BEAT_LEASE_SECONDS must be from 3 to 600 seconds, not {BEAT_LEASE_SECONDS}")
 
 # --- Import limits (missions/services/import_files.py; docs/reliability.md "Bounded imports") --
 # A ratification or legislation file over IMPORT_MAX_BYTES or IMPORT_MAX_ROWS data rows is

@@ -18,8 +18,6 @@ import datetime
 import json
 import os
 import shutil
-import socket
-import subprocess
 import time
 import uuid
 from collections import Counter
@@ -31,7 +29,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection
 
-from benchmarks.load import free_port
+from benchmarks.scale_out import PrivateRedis
 from missions.models import Activity
 from missions.services.activities import create_activity, update_activity
 from reports.choices import RunStatus
@@ -45,43 +43,6 @@ from tracker.celery import app
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 SAVE_BUDGET_SECONDS = 2.0
-
-
-class PrivateRedis:
-    """A throw-away redis-server on a free loopback port (no persistence)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        server = shutil.which("redis-server")
-        assert server, "redis-server is not installed"
-        self.process = subprocess.Popen(  # noqa: S603 -- fixed arguments, our own port
-            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-        def answers() -> bool:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    return sock.recv(16).startswith(b"+PONG")
-            except OSError:
-                return False
-
-        wait_for(answers, timeout=10, what="the private redis-server")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 def _point_celery_at(url: str) -> None:
