@@ -107,7 +107,9 @@ def test_one_beat_dispatches_the_other_takes_over_and_outages_are_waited_out(
 
         assert second.popen.poll() is None, "beat 2 exited"
         assert during_db == [], "beat 2 sent while it could not prove it held the lease"
-        assert "cannot reach the database" in second.text()
+        # Noticed: with the psycopg pool (DB_POOL_MAX) a tick may instead wait for a connection
+        # through the outage (up to DB_POOL_TIMEOUT), the pool logging each failed connect.
+        assert "cannot reach the database" in second.text() or "error connecting in 'pool" in second.text()
         assert sent_twice([first, second]) == 0
         print(  # noqa: T201 -- the figures for docs/reliability.md
             f"beat 1 sent {len(dispatches(first))}, beat 2 {len(dispatches(second))}; beat 2 took over "
