@@ -1,0 +1,210 @@
+"""Log configuration of every process: Django (web), gunicorn, Celery worker and beat.
+
+``LOG_FORMAT`` is ``json`` (one JSON object a line, python-json-logger) or ``text``; unset, it is
+``json`` with ``DEBUG`` off and ``text`` with it on. Every line carries
+
+- ``request_id``: the request's id (django-guid: a valid incoming ``X-Request-ID`` is kept,
+  anything else replaced by a new one, and the response returns it), also on the lines of the
+  Celery tasks that request enqueued (django-guid's Celery integration sends it in the task's
+  headers and sets it while the worker runs the task);
+- ``task_name`` and ``task_id`` on a worker's lines while it runs a task.
+
+``Redact`` rewrites every line before it is written: credentials in URLs' query strings
+(``?token=``, ``?api_key=`` ...: ``CREDENTIAL_PARAMETERS``), the value of
+an ``Authorization`` header or a ``Bearer``/``Token`` credential, an API secret (``trk_...``), and
+the value of a ``password=``/``secret=``-like pair. Such a request is refused anyway
+(tracker.query_credentials), but its request line still reaches the access log.
+
+``gunicorn_logconfig_dict()`` is gunicorn's ``logconfig_dict`` (tracker/gunicorn.py): the same
+formatters and filters for ``gunicorn.error`` and ``gunicorn.access``; an access line in JSON
+has method, path (query redacted), status, bytes, duration_ms, remote_addr and the response's
+request_id.
+"""
+
+import logging
+import re
+from typing import Any
+
+#: Query parameters that carry a credential (compared without regard to case): refused by
+#: tracker.query_credentials, redacted here.
+CREDENTIAL_PARAMETERS = frozenset(
+    {
+        "token",
+        "access_token",
+        "auth_token",
+        "api_key",
+        "apikey",
+        "api-key",
+        "key",
+        "secret",
+        "client_secret",
+        "password",
+        "bearer",
+        "authorization",
+    }
+)
+
+REDACTED = "[redacted]"
+
+_names = "|".join(re.escape(name) for name in sorted(CREDENTIAL_PARAMETERS, key=len, reverse=True))
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # ?token=abc&... or &api_key=abc in a URL or a request line
+    (re.compile(rf"(?i)([?&](?:{_names})=)[^&\s\"']*"), rf"\1{REDACTED}"),
+    # Authorization: Bearer abc / 'HTTP_AUTHORIZATION': 'Token abc'
+    (re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n,}]+"), rf"\1{REDACTED}"),
+    (re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED}"),
+    # the API's own secrets, wherever they appear
+    (re.compile(r"\btrk_[A-Za-z0-9_-]{8,}"), REDACTED),
+    # password=..., "secret": "...", api_key: ...
+    (
+        re.compile(
+            r"(?i)\b((?:[a-z_]*password|passwd|[a-z_]*secret[a-z_]*|api_?key|access_token|auth_token)"
+            r"[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"
+        ),
+        rf"\1{REDACTED}",
+    ),
+]
+
+
+def redact(text: str) -> str:
+    """``text`` with every credential-looking value replaced by ``[redacted]``."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class Redact(logging.Filter):
+    """Replaces the record's message (its arguments merged in) by its redacted form, and redacts
+    the string fields a filter or ``extra=`` added (the access line's path, for one)."""
+
+    FIELDS = ("path", "request_line", "referer")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: keep what was given, as logging would
+            return True
+        record.msg, record.args = redact(message), ()
+        for name in self.FIELDS:
+            value = getattr(record, name, None)
+            if isinstance(value, str):
+                setattr(record, name, redact(value))
+        return True
+
+
+class TaskContext(logging.Filter):
+    """``task_name`` and ``task_id`` of the Celery task this thread runs (None outside one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from celery import current_task
+
+        task = current_task
+        request = getattr(task, "request", None) if task else None
+        record.task_name = getattr(task, "name", None) if request and request.id else None
+        record.task_id = request.id if request and request.id else None
+        return True
+
+
+class GunicornAccess(logging.Filter):
+    """Gunicorn's access record (its arguments are the atoms of the request) as named fields."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        atoms = record.args
+        if not isinstance(atoms, dict) and not hasattr(atoms, "get"):
+            return True
+        get: Any = atoms.get  # type: ignore[union-attr]  # gunicorn's case-insensitive atoms
+        path = get("U") or ""
+        query = get("q") or ""
+        record.method = get("m")
+        record.path = f"{path}?{query}" if query and query != "-" else path
+        record.status = _int(get("s"))
+        record.bytes = _int(get("B"))
+        record.duration_ms = round(float(get("D") or 0) / 1000, 1)
+        record.remote_addr = get("h")
+        record.user_agent = get("a")
+        record.request_id = get("{x-request-id}o") if get("{x-request-id}o") not in (None, "-") else None
+        record.msg = f"{record.method} {record.path} {record.status}"
+        record.args = ()
+        return True
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def _formatters() -> dict[str, dict[str, Any]]:
+    return {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": JSON_FIELDS,
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "timestamp": False,
+        },
+        "text": {"format": TEXT_FORMAT},
+    }
+
+
+def _filters() -> dict[str, dict[str, Any]]:
+    return {
+        "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"},
+        "task": {"()": "tracker.logs.TaskContext"},
+        "redact": {"()": "tracker.logs.Redact"},
+        "gunicorn_access": {"()": "tracker.logs.GunicornAccess"},
+    }
+
+
+def _handler(log_format: str, *extra_filters: str) -> dict[str, Any]:
+    return {
+        "class": "logging.StreamHandler",
+        "formatter": log_format,
+        # The access filter after request_id: gunicorn logs after the request's id is cleared.
+        "filters": ["request_id", "task", *extra_filters, "redact"],
+    }
+
+
+def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
+    """settings.LOGGING: every record through one redacting handler on standard error."""
+    if log_format not in ("json", "text"):
+        raise ValueError(f"LOG_FORMAT must be json or text, not {log_format!r}")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": _formatters(),
+        "filters": _filters(),
+        "handlers": {"console": _handler(log_format)},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # django-guid logs each id it sets at info: noise, as the id is on every line anyway.
+            "django_guid": {"level": "WARNING"},
+            "django_guid.celery": {"level": "WARNING"},
+            # gunicorn writes its own access line; Django's duplicate of a 4xx/5xx stays.
+            "django.server": {"level": "WARNING"},
+        },
+    }
+
+
+def gunicorn_logconfig_dict(*, log_format: str | None = None, level: str | None = None) -> dict[str, Any]:
+    """gunicorn's ``logconfig_dict``: its error and access logs through the same filters.
+
+    The format and level default to the settings' (LOG_FORMAT, LOG_LEVEL)."""
+    if log_format is None or level is None:
+        from django.conf import settings
+
+        log_format = log_format or settings.LOG_FORMAT
+        level = level or settings.LOG_LEVEL
+    config = logging_config(log_format=log_format, level=level)
+    config["handlers"]["access"] = _handler(log_format, "gunicorn_access")
+    config["loggers"].update(
+        {
+            "gunicorn.error": {"handlers": ["console"], "level": level, "propagate": False},
+            "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        }
+    )
+    return config
