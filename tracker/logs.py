@@ -74,10 +74,9 @@ def redact(text: str) -> str:
 
 
 class Redact(logging.Filter):
-    """Replaces the record's message (its arguments merged in) by its redacted form, and redacts
-    the string fields a filter or ``extra=`` added (the access line's path, for one)."""
-
-    FIELDS = ("path", "request_line", "referer")
+    """Replaces the record's message (its arguments merged in) by its redacted form, and every
+    field that ``extra=`` or a filter added by the redacted text of its value (Django's
+    ``request`` field shows the URL with its query string)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -85,11 +84,16 @@ class Redact(logging.Filter):
         except (TypeError, ValueError):  # a malformed call: keep what was given, as logging would
             return True
         record.msg, record.args = redact(message), ()
-        for name in self.FIELDS:
-            value = getattr(record, name, None)
-            if isinstance(value, str):
-                setattr(record, name, redact(value))
+        for name, value in list(vars(record).items()):
+            if name in _STANDARD or value is None or isinstance(value, bool | int | float):
+                continue
+            setattr(record, name, redact(value if isinstance(value, str) else str(value)))
         return True
+
+
+#: A LogRecord's own attributes (not added by ``extra=``); ``message`` and ``asctime`` are set by
+#: the formatter.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
 class TaskContext(logging.Filter):

@@ -526,7 +526,7 @@ if HEALTH_WORKER_STALE_SECONDS <= HEALTH_HEARTBEAT_SECONDS:
 # (django-guid, its Celery integration: the id travels in the task's headers). Credentials are
 # redacted from every line, and a credential in a query string is refused with a 400
 # (tracker/query_credentials.py) before any view runs.
-LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
+LOG_FORMAT = env_str("LOG_FORMAT").strip().lower() or ("text" if DEBUG else "json")
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").strip().upper()
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
