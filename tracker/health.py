@@ -203,6 +203,7 @@ class ReadyView(HealthCheckView):
                 checks[repr(result.check)] = "ok"
             else:
                 checks[repr(result.check)] = f"down: {result.error.message}"
+                logger.warning("health check %s is down: %s", result.check, result.error.message)
         down = any(result.error for result in results)
         return JsonResponse({"status": "down" if down else "ok", "checks": checks}, status=503 if down else 200)
 

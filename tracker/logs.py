@@ -188,6 +188,9 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             # django-guid logs each id it sets at info: noise, as the id is on every line anyway.
             "django_guid": {"level": "WARNING"},
             "django_guid.celery": {"level": "WARNING"},
+            # django-health-check logs each failed check with a traceback; tracker.health logs
+            # one line per check that is down instead (the library's errors stay).
+            "health_check": {"level": "ERROR"},
             # gunicorn writes its own access line; Django's duplicate of a 4xx/5xx stays.
             "django.server": {"level": "WARNING"},
         },
