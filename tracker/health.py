@@ -145,7 +145,9 @@ class _HeartbeatCheck(_Check):
             try:
                 at = heartbeats.latest(kind=self.kind)
             except DatabaseError as error:
-                raise ServiceUnavailable(f"unknown: the database is unreachable ({type(error).__name__})") from error
+                raise ServiceUnavailable(
+                    f"unknown: the database is unreachable ({type(error).__name__})"
+                ) from error
         if at is None:
             raise ServiceUnavailable(f"no {self.kind} heartbeat recorded yet")
         age = timezone.now() - at
@@ -205,7 +207,9 @@ class ReadyView(HealthCheckView):
                 checks[repr(result.check)] = f"down: {result.error.message}"
                 logger.warning("health check %s is down: %s", result.check, result.error.message)
         down = any(result.error for result in results)
-        return JsonResponse({"status": "down" if down else "ok", "checks": checks}, status=503 if down else 200)
+        return JsonResponse(
+            {"status": "down" if down else "ok", "checks": checks}, status=503 if down else 200
+        )
 
 
 def live(request: HttpRequest) -> JsonResponse:

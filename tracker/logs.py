@@ -119,15 +119,18 @@ class GunicornAccess(logging.Filter):
         get: Any = atoms.get  # type: ignore[union-attr]  # gunicorn's case-insensitive atoms
         path = get("U") or ""
         query = get("q") or ""
-        record.method = get("m")
-        record.path = f"{path}?{query}" if query and query != "-" else path
-        record.status = _int(get("s"))
+        method = get("m")
+        full_path = f"{path}?{query}" if query and query != "-" else path
+        status = _int(get("s"))
+        record.method = method
+        record.path = full_path
+        record.status = status
         record.bytes = _int(get("B"))
         record.duration_ms = round(float(get("D") or 0) / 1000, 1)
         record.remote_addr = get("h")
         record.user_agent = get("a")
         record.request_id = get("{x-request-id}o") if get("{x-request-id}o") not in (None, "-") else None
-        record.msg = f"{record.method} {record.path} {record.status}"
+        record.msg = f"{method} {full_path} {status}"
         record.args = ()
         return True
 

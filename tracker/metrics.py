@@ -105,7 +105,9 @@ def task_started(task_id: str | None = None, **kwargs: Any) -> None:
         _started[task_id] = time.monotonic()
 
 
-def task_finished(task_id: str | None = None, task: Any = None, state: str | None = None, **kwargs: Any) -> None:
+def task_finished(
+    task_id: str | None = None, task: Any = None, state: str | None = None, **kwargs: Any
+) -> None:
     started = _started.pop(task_id or "", None)
     if task is None:
         return
@@ -163,7 +165,9 @@ class QueueLengthCollector:
         from .outages import REDIS_AWAY
 
         family = GaugeMetricFamily(
-            "tracker_celery_queue_length", "Messages waiting in a Celery queue of the broker.", labels=["queue"]
+            "tracker_celery_queue_length",
+            "Messages waiting in a Celery queue of the broker.",
+            labels=["queue"],
         )
         seconds = settings.REDIS_BROKER_SOCKET_TIMEOUT
         client = redis.Redis.from_url(url, socket_timeout=seconds, socket_connect_timeout=seconds)

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from .api.exceptions import PROBLEM_CONTENT_TYPE, problem
 from .logs import CREDENTIAL_PARAMETERS
 
+
 def credential_parameters(request: HttpRequest) -> list[str]:
     """The credential parameters of the request's query string, in the order sent."""
     found = []

@@ -531,7 +531,9 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO").strip().upper()
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}")
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
+    )
 LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 DJANGO_GUID = {
     "GUID_HEADER_NAME": "X-Request-ID",
@@ -553,7 +555,9 @@ for _entry in METRICS_ALLOWED_IPS:
     try:
         ipaddress.ip_network(_entry, strict=False)
     except ValueError as _error:
-        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {_entry!r} is not an address or a network") from _error
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_entry!r} is not an address or a network"
+        ) from _error
 if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
     raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters long")
 PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
@@ -576,7 +580,9 @@ MIDDLEWARE.insert(  # after the views' middleware, before the database-unavailab
 # Query counts and times by database: django-prometheus's wrapper of the same engine.
 for _database in DATABASES.values():
     if str(_database["ENGINE"]).startswith("django.db.backends."):
-        _database["ENGINE"] = str(_database["ENGINE"]).replace("django.db.backends.", "django_prometheus.db.backends.")
+        _database["ENGINE"] = str(_database["ENGINE"]).replace(
+            "django.db.backends.", "django_prometheus.db.backends."
+        )
 # Probes and scrapers reach these over plain HTTP on the internal network.
 SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 
@@ -587,7 +593,9 @@ SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "
 SENTRY_RELEASE = env_str("SENTRY_RELEASE")
 SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
 if not 0 <= SENTRY_TRACES_SAMPLE_RATE <= 1:
-    raise ImproperlyConfigured(f"SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1, not {SENTRY_TRACES_SAMPLE_RATE}")
+    raise ImproperlyConfigured(
+        f"SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1, not {SENTRY_TRACES_SAMPLE_RATE}"
+    )
 if SENTRY_DSN:
     init_sentry(
         dsn=SENTRY_DSN,

@@ -92,7 +92,8 @@ def test_a_missing_or_invalid_request_id_is_replaced_by_a_new_one(client, lines,
     first = client.get("/nowhere/")["X-Request-ID"]
     second = client.get("/nowhere/", HTTP_X_REQUEST_ID="not-an-id; DROP")["X-Request-ID"]
     for given in (first, second):
-        assert len(given) == 32 and int(given, 16) >= 0
+        assert len(given) == 32
+        assert int(given, 16) >= 0  # hexadecimal
     assert first != second
     assert [line["request_id"] for line in lines.records() if line["logger"] == "django.request"] == [
         first,
@@ -140,7 +141,10 @@ def test_other_query_parameters_pass(client, db) -> None:  # type: ignore[no-unt
         ("password=hunter2hunter2 user=bob", "password=[redacted] user=bob"),
         ('{"client_secret": "abc", "n": 1}', '{"client_secret": "[redacted]", "n": 1}'),
         ("EMAIL_HOST_PASSWORD: p4ss", "EMAIL_HOST_PASSWORD: [redacted]"),
-        ("nothing to hide in /api/v1/activities/?page_size=5", "nothing to hide in /api/v1/activities/?page_size=5"),
+        (
+            "nothing to hide in /api/v1/activities/?page_size=5",
+            "nothing to hide in /api/v1/activities/?page_size=5",
+        ),
     ],
 )
 def test_what_is_redacted(text: str, expected: str) -> None:
@@ -171,7 +175,9 @@ def test_the_gunicorn_access_line_is_json_with_the_request_id_and_no_credential(
             "{x-request-id}o": REQUEST_ID,
         }
     )
-    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, '%(h)s "%(r)s" %(s)s', (atoms,), None)
+    record = logging.LogRecord(
+        "gunicorn.access", logging.INFO, __file__, 1, '%(h)s "%(r)s" %(s)s', (atoms,), None
+    )
     handler.handle(record)
     line = json.loads(stream.getvalue())
     assert {key: line[key] for key in ("message", "method", "path", "status", "bytes", "duration_ms")} == {
@@ -188,7 +194,11 @@ def test_the_gunicorn_access_line_is_json_with_the_request_id_and_no_credential(
 
 def test_gunicorn_logconfig_dict_is_a_valid_configuration() -> None:
     config = gunicorn_logconfig_dict(log_format="json", level="INFO")
-    assert config["loggers"]["gunicorn.access"] == {"handlers": ["access"], "level": "INFO", "propagate": False}
+    assert config["loggers"]["gunicorn.access"] == {
+        "handlers": ["access"],
+        "level": "INFO",
+        "propagate": False,
+    }
     assert config["handlers"]["access"]["filters"] == ["request_id", "task", "gunicorn_access", "redact"]
     logging.config.dictConfig({**config, "root": {"level": "INFO", "handlers": []}, "incremental": False})
     from django.conf import settings
@@ -261,7 +271,9 @@ def private_broker(tmp_path: Path) -> Iterator[None]:
 
 @pytest.mark.urls("tests.tracker.logs_urls")
 @pytest.mark.django_db(transaction=True)
-def test_the_lines_of_a_task_carry_the_id_of_the_request_that_enqueued_it(client, lines, private_broker) -> None:  # type: ignore[no-untyped-def]
+def test_the_lines_of_a_task_carry_the_id_of_the_request_that_enqueued_it(
+    client, lines, private_broker
+) -> None:  # type: ignore[no-untyped-def]
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         lines.attach()
         response = client.get("/test-enqueue/", HTTP_X_REQUEST_ID=REQUEST_ID)

@@ -6,7 +6,6 @@ processes may count too: each test reads a value before and after, on labels onl
 """
 
 import os
-from collections.abc import Iterator
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -55,9 +54,11 @@ def test_requests_are_counted_and_timed_by_view_and_status(client) -> None:  # t
     labels = {"method": "GET", "status": "200", "view": "health-live"}
     assert _value(after, name, **labels) - _value(before, name, **labels) == 3
     latency = "django_http_requests_latency_seconds_by_view_method_count"
-    assert _value(after, latency, view="health-live", method="GET") - _value(
-        before, latency, view="health-live", method="GET"
-    ) == 3
+    assert (
+        _value(after, latency, view="health-live", method="GET")
+        - _value(before, latency, view="health-live", method="GET")
+        == 3
+    )
     assert any(key[0] == "django_db_execute_total" for key in after)  # the database wrapper's
 
 
@@ -71,11 +72,14 @@ def test_task_runtimes_and_failures_are_counted(client, private_broker) -> None:
 
         def counted() -> bool:
             now = _samples(client)
-            return _value(now, "tracker_celery_tasks_total", task=TASK, outcome="failed") - _value(
-                before, "tracker_celery_tasks_total", task=TASK, outcome="failed"
-            ) >= 1 and _value(now, "tracker_celery_tasks_total", task=TASK, outcome="succeeded") - _value(
-                before, "tracker_celery_tasks_total", task=TASK, outcome="succeeded"
-            ) >= 2
+            return (
+                _value(now, "tracker_celery_tasks_total", task=TASK, outcome="failed")
+                - _value(before, "tracker_celery_tasks_total", task=TASK, outcome="failed")
+                >= 1
+                and _value(now, "tracker_celery_tasks_total", task=TASK, outcome="succeeded")
+                - _value(before, "tracker_celery_tasks_total", task=TASK, outcome="succeeded")
+                >= 2
+            )
 
         wait_for(counted, timeout=60, what="the tasks to be counted")
     after = _samples(client)
@@ -92,9 +96,9 @@ def test_task_runtimes_and_failures_are_counted(client, private_broker) -> None:
 
 
 @pytest.fixture
-def far_client(client) -> Iterator:  # type: ignore[no-untyped-def]
+def far_client(client):  # type: ignore[no-untyped-def]
     client.defaults["REMOTE_ADDR"] = "192.0.2.10"  # TEST-NET-1: documentation only, never routed
-    yield client
+    return client
 
 
 def test_metrics_are_refused_to_other_addresses(far_client) -> None:  # type: ignore[no-untyped-def]

@@ -19,10 +19,8 @@ from tracker.models import Heartbeat
 from tracker.services import heartbeats
 
 NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
-ALL_OK = {
-    "status": "ok",
-    "checks": {"database": "ok", "cache": "ok", "broker": "ok", "worker": "ok", "beat": "ok"},
-}
+OK_CHECKS: dict[str, str] = {"database": "ok", "cache": "ok", "broker": "ok", "worker": "ok", "beat": "ok"}
+ALL_OK = {"status": "ok", "checks": OK_CHECKS}
 # asyncio's clock stays the real one: the checks' time limits are measured on it.
 frozen = freeze_time(NOW, ignore=["asyncio", "concurrent.futures"])
 
@@ -111,7 +109,7 @@ def test_ready_names_the_broker_when_its_folders_are_gone(client, tmp_path: Path
     assert body == {
         "status": "down",
         "checks": {
-            **ALL_OK["checks"],
+            **OK_CHECKS,
             "broker": "down: the broker's folder (data_folder_in) is missing or not writable",
         },
     }
@@ -135,7 +133,7 @@ def test_a_check_that_hangs_is_cut_at_its_time_limit(client, settings, monkeypat
         release.set()
     assert seconds < 3, seconds  # the limit plus the library's second, not the hung 10 s
     assert status == 503
-    assert body["checks"] == {**ALL_OK["checks"], "broker": "down: Timed out after 0.1 seconds"}
+    assert body["checks"] == {**OK_CHECKS, "broker": "down: Timed out after 0.1 seconds"}
 
 
 def test_health_needs_no_sign_in_and_is_not_throttled(client, settings) -> None:  # type: ignore[no-untyped-def]

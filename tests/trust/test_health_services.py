@@ -44,7 +44,9 @@ class Stack:
     folder: Path
     processes: dict[str, subprocess.Popen[bytes]]
 
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes, float]:
+    def get(
+        self, path: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes, float]:
         started = time.monotonic()
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
         try:
@@ -104,7 +106,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
             folder,
         )  # fmt: skip
         celery = [sys.executable, "-m", "celery", "-A", "tracker"]
-        processes["worker"] = _start("worker", [*celery, "worker", "--pool=solo", "--loglevel=INFO"], env, folder)
+        processes["worker"] = _start(
+            "worker", [*celery, "worker", "--pool=solo", "--loglevel=INFO"], env, folder
+        )
         processes["beat"] = _start(
             "beat", [*celery, "beat", "--loglevel=INFO", "-s", str(folder / "beat-schedule")], env, folder
         )
@@ -121,10 +125,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
         postgres.destroy()
 
 
-ALL_OK = {
-    "status": "ok",
-    "checks": {"database": "ok", "cache": "ok", "broker": "ok", "worker": "ok", "beat": "ok"},
-}
+OK_CHECKS: dict[str, str] = {"database": "ok", "cache": "ok", "broker": "ok", "worker": "ok", "beat": "ok"}
+ALL_OK = {"status": "ok", "checks": OK_CHECKS}
 
 
 def _answers_ok(stack: Stack) -> bool:
@@ -148,7 +150,7 @@ def test_ready_follows_redis_the_worker_and_postgres(stack: Stack) -> None:
         {
             "status": "down",
             "checks": {
-                **ALL_OK["checks"],
+                **OK_CHECKS,
                 "cache": "down: Redis unreachable (ConnectionError)",
                 "broker": "down: Redis unreachable (ConnectionError)",
             },
@@ -190,7 +192,11 @@ def test_ready_follows_redis_the_worker_and_postgres(stack: Stack) -> None:
     )
     logs = "".join(path.read_text() for path in stack.folder.glob("*.log"))
     assert secret not in logs
-    assert all(json.loads(text)["logger"] for text in (stack.folder / "web.log").read_text().splitlines() if text.startswith("{"))
+    assert all(
+        json.loads(text)["logger"]
+        for text in (stack.folder / "web.log").read_text().splitlines()
+        if text.startswith("{")
+    )
 
     # The worker stopped: its heartbeat goes stale after HEALTH_WORKER_STALE_SECONDS (4).
     stack.stop("worker")
@@ -209,7 +215,11 @@ def test_ready_follows_redis_the_worker_and_postgres(stack: Stack) -> None:
         _pg("pg_ctl"), "-D", str(stack.postgres.data), "-m", "fast", "-w", "stop", check=False
     )
     status, body, seconds = stack.ready()
-    assert (status, body["status"], body["checks"]["database"]) == (503, "down", "down: unreachable (OperationalError)")
+    assert (status, body["status"], body["checks"]["database"]) == (
+        503,
+        "down",
+        "down: unreachable (OperationalError)",
+    )
     assert body["checks"]["beat"] == "down: unknown: the database is unreachable (OperationalError)"
     assert seconds < 3
     assert stack.get("/health/live")[0] == 200
