@@ -9,10 +9,11 @@
   headers and sets it while the worker runs the task);
 - ``task_name`` and ``task_id`` on a worker's lines while it runs a task.
 
-``Redact`` rewrites every line before it is written: credentials in URLs' query strings
-(``?token=``, ``?api_key=`` ...: ``CREDENTIAL_PARAMETERS``), the value of
-an ``Authorization`` header or a ``Bearer``/``Token`` credential, an API secret (``trk_...``), and
-the value of a ``password=``/``secret=``-like pair. Such a request is refused anyway
+The formatters (``JsonFormatter``, ``TextFormatter``) redact every line before it is written
+(a copy of the record: other handlers see it unchanged): credentials in URLs' query strings
+(``?token=``, ``?api_key=`` ...: ``CREDENTIAL_PARAMETERS``), the value of an ``Authorization``
+header or a ``Bearer``/``Token`` credential, an API secret (``trk_...``), and the value of a
+``password=``/``secret=``-like pair, in messages, added fields and tracebacks. Such a request is refused anyway
 (tracker.query_credentials), but its request line still reaches the access log.
 
 ``gunicorn_logconfig_dict()`` is gunicorn's ``logconfig_dict`` (tracker/gunicorn.py): the same
@@ -24,6 +25,8 @@ request_id.
 import logging
 import re
 from typing import Any
+
+import pythonjsonlogger.json
 
 #: Query parameters that carry a credential (compared without regard to case): refused by
 #: tracker.query_credentials, redacted here.
@@ -73,22 +76,42 @@ def redact(text: str) -> str:
     return text
 
 
-class Redact(logging.Filter):
-    """Replaces the record's message (its arguments merged in) by its redacted form, and every
-    field that ``extra=`` or a filter added by the redacted text of its value (Django's
-    ``request`` field shows the URL with its query string)."""
+def redacted(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of the record whose message (its arguments merged in) and every field that
+    ``extra=`` or a filter added are redacted (Django's ``request`` field shows the URL with its
+    query string). A copy: other handlers (pytest's, Sentry's) keep the record as it was."""
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):  # a malformed call: logging reports it when formatting
+        return record
+    copy = logging.makeLogRecord(vars(record))
+    copy.msg, copy.args = redact(message), ()
+    for name, value in vars(record).items():
+        if name in _STANDARD or value is None or isinstance(value, bool | int | float):
+            continue
+        setattr(copy, name, redact(value if isinstance(value, str) else str(value)))
+    return copy
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):  # a malformed call: keep what was given, as logging would
-            return True
-        record.msg, record.args = redact(message), ()
-        for name, value in list(vars(record).items()):
-            if name in _STANDARD or value is None or isinstance(value, bool | int | float):
-                continue
-            setattr(record, name, redact(value if isinstance(value, str) else str(value)))
-        return True
+
+class _Redacting(logging.Formatter):
+    """Formats the redacted copy of the record; tracebacks and stacks are redacted too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(redacted(record))
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 -- logging's name
+        return redact(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 -- logging's name
+        return redact(super().formatStack(stack_info))
+
+
+class JsonFormatter(_Redacting, pythonjsonlogger.json.JsonFormatter):
+    """python-json-logger's JSON lines, redacted."""
+
+
+class TextFormatter(_Redacting):
+    """Plain lines, redacted."""
 
 
 #: A LogRecord's own attributes (not added by ``extra=``); ``message`` and ``asctime`` are set by
@@ -149,12 +172,12 @@ JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
 def _formatters() -> dict[str, dict[str, Any]]:
     return {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "tracker.logs.JsonFormatter",
             "fmt": JSON_FIELDS,
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             "timestamp": False,
         },
-        "text": {"format": TEXT_FORMAT},
+        "text": {"()": "tracker.logs.TextFormatter", "format": TEXT_FORMAT},
     }
 
 
@@ -162,7 +185,6 @@ def _filters() -> dict[str, dict[str, Any]]:
     return {
         "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"},
         "task": {"()": "tracker.logs.TaskContext"},
-        "redact": {"()": "tracker.logs.Redact"},
         "gunicorn_access": {"()": "tracker.logs.GunicornAccess"},
     }
 
@@ -172,7 +194,7 @@ def _handler(log_format: str, *extra_filters: str) -> dict[str, Any]:
         "class": "logging.StreamHandler",
         "formatter": log_format,
         # The access filter after request_id: gunicorn logs after the request's id is cleared.
-        "filters": ["request_id", "task", *extra_filters, "redact"],
+        "filters": ["request_id", "task", *extra_filters],
     }
 
 

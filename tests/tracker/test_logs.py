@@ -14,11 +14,17 @@ from pathlib import Path
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django_guid.log_filters import CorrelationId
-from pythonjsonlogger.json import JsonFormatter
 
 from tests.waiting import wait_for
 from tracker.celery import app
-from tracker.logs import JSON_FIELDS, GunicornAccess, Redact, TaskContext, gunicorn_logconfig_dict, redact
+from tracker.logs import (
+    JSON_FIELDS,
+    GunicornAccess,
+    JsonFormatter,
+    TaskContext,
+    gunicorn_logconfig_dict,
+    redact,
+)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 REQUEST_ID = "4f1c2b0e9a7d4c3b8e6f5a4d3c2b1a09"
@@ -57,7 +63,7 @@ class Lines:
 def _handler(stream: io.StringIO, *extra: logging.Filter) -> logging.Handler:
     """The handler settings.LOGGING builds (tracker.logs.logging_config), writing to ``stream``."""
     handler = logging.StreamHandler(stream)
-    for log_filter in (CorrelationId("request_id"), TaskContext(), *extra, Redact()):
+    for log_filter in (CorrelationId("request_id"), TaskContext(), *extra):
         handler.addFilter(log_filter)
     handler.setFormatter(
         JsonFormatter(JSON_FIELDS, rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
@@ -151,9 +157,20 @@ def test_what_is_redacted(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 
-def test_a_credential_in_a_log_calls_arguments_is_redacted(lines) -> None:  # type: ignore[no-untyped-def]
+def test_a_credential_in_a_log_calls_arguments_is_redacted(lines, caplog) -> None:  # type: ignore[no-untyped-def]
     logging.getLogger("tests.logs").warning("calling %s with %s", "/x?token=abcdef", {"password": "pw123456"})
     assert lines.records()[-1]["message"] == "calling /x?token=[redacted] with {'password': '[redacted]'}"
+    # The record itself is left alone for the other handlers.
+    assert caplog.records[-1].args == ("/x?token=abcdef", {"password": "pw123456"})
+
+
+def test_a_traceback_is_redacted_too(lines) -> None:  # type: ignore[no-untyped-def]
+    try:
+        raise ValueError("bad url /x?api_key=zzz-secret-zzz")
+    except ValueError:
+        logging.getLogger("tests.logs").exception("failed")
+    assert "zzz-secret-zzz" not in lines.text()
+    assert "api_key=[redacted]" in lines.records()[-1]["exc_info"]
 
 
 def test_the_gunicorn_access_line_is_json_with_the_request_id_and_no_credential() -> None:
@@ -199,7 +216,7 @@ def test_gunicorn_logconfig_dict_is_a_valid_configuration() -> None:
         "level": "INFO",
         "propagate": False,
     }
-    assert config["handlers"]["access"]["filters"] == ["request_id", "task", "gunicorn_access", "redact"]
+    assert config["handlers"]["access"]["filters"] == ["request_id", "task", "gunicorn_access"]
     logging.config.dictConfig({**config, "root": {"level": "INFO", "handlers": []}, "incremental": False})
     from django.conf import settings
 
