@@ -13,7 +13,7 @@ The formatters (``JsonFormatter``, ``TextFormatter``) redact every line before i
 (a copy of the record: other handlers see it unchanged): credentials in URLs' query strings
 (``?token=``, ``?api_key=`` ...: ``CREDENTIAL_PARAMETERS``), the value of an ``Authorization``
 header or a ``Bearer``/``Token`` credential, an API secret (``trk_...``), and the value of a
-``password=``/``secret=``-like pair, in messages, added fields and tracebacks. Such a request is refused anyway
+``password=``/``secret=``-like pair, in messages, added fields and tracebacks. Such a request is refused
 (tracker.query_credentials), but its request line still reaches the access log.
 
 ``gunicorn_logconfig_dict()`` is gunicorn's ``logconfig_dict`` (tracker/gunicorn.py): the same
