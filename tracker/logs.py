@@ -227,7 +227,11 @@ def gunicorn_logconfig_dict(*, log_format: str | None = None, level: str | None 
 
     The format and level default to the settings' (LOG_FORMAT, LOG_LEVEL)."""
     if log_format is None or level is None:
+        import os
+
         from django.conf import settings
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")  # gunicorn's master
 
         log_format = log_format or settings.LOG_FORMAT
         level = level or settings.LOG_LEVEL
