@@ -583,6 +583,10 @@ for _database in DATABASES.values():
         _database["ENGINE"] = str(_database["ENGINE"]).replace(
             "django.db.backends.", "django_prometheus.db.backends."
         )
+        if _database["ENGINE"].endswith(".sqlite3"):
+            # Django's own default (an in-memory test database), said out loud: pytest-django
+            # recognises SQLite by Django's engine name only, and would make a file name of it.
+            _database.setdefault("TEST", {}).setdefault("NAME", ":memory:")
 # Probes and scrapers reach these over plain HTTP on the internal network.
 SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 
