@@ -99,10 +99,10 @@ class _Redacting(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return super().format(redacted(record))
 
-    def formatException(self, ei: Any) -> str:  # noqa: N802 -- logging's name
+    def formatException(self, ei: Any) -> str:
         return redact(super().formatException(ei))
 
-    def formatStack(self, stack_info: str) -> str:  # noqa: N802 -- logging's name
+    def formatStack(self, stack_info: str) -> str:
         return redact(super().formatStack(stack_info))
 
 
