@@ -207,9 +207,13 @@ class ReadyView(HealthCheckView):
                 checks[repr(result.check)] = f"down: {result.error.message}"
                 logger.warning("health check %s is down: %s", result.check, result.error.message)
         down = any(result.error for result in results)
-        return JsonResponse(
+        response = JsonResponse(
             {"status": "down" if down else "ok", "checks": checks}, status=503 if down else 200
         )
+        # Logged above at warning, check by check: not again as django.request's error (which
+        # Sentry would report once per probe during an outage).
+        response._has_been_logged = True  # type: ignore[attr-defined]  # Django's own flag (log_response)
+        return response
 
 
 def live(request: HttpRequest) -> JsonResponse:

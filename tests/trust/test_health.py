@@ -7,6 +7,7 @@ The checks run in threads of their own, which see only committed rows: hence tra
 
 import datetime
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -69,11 +70,18 @@ def test_ready_names_a_stale_worker_and_a_stale_beat(client) -> None:  # type: i
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ready_names_a_worker_and_a_beat_that_never_beat(client) -> None:  # type: ignore[no-untyped-def]
+def test_ready_names_a_worker_and_a_beat_that_never_beat(client, caplog) -> None:  # type: ignore[no-untyped-def]
     status, body = _ready(client)
     assert status == 503
     assert body["checks"]["worker"] == "down: no worker heartbeat recorded yet"
     assert body["checks"]["beat"] == "down: no beat heartbeat recorded yet"
+    # One warning per check that is down, and no error (Sentry would get one per probe).
+    assert sorted(
+        (r.name, r.levelname, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING
+    ) == [
+        ("tracker.health", "WARNING", "health check beat is down: no beat heartbeat recorded yet"),
+        ("tracker.health", "WARNING", "health check worker is down: no worker heartbeat recorded yet"),
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
