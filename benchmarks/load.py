@@ -120,7 +120,9 @@ def server_env(database_url: str, var_dir: str) -> dict[str, str]:
         **{
             k: v
             for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "REDIS_URL", "TEST_DATABASE_NAME")
+            # PROMETHEUS_MULTIPROC_DIR: the settings put this process's own in the environment;
+            # the server keeps its metrics under its own TRACKER_VAR_DIR instead.
+            if k not in ("DATABASE_URL", "REDIS_URL", "TEST_DATABASE_NAME", "PROMETHEUS_MULTIPROC_DIR")
         },
         "DATABASE_URL": database_url,
         "TRACKER_VAR_DIR": var_dir,

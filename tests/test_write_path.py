@@ -46,8 +46,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     "reset by setup_roles and bootstrap, not the office's records",
     ("tracker/management/commands/bootstrap.py", "Command._ensure_admin"): "the first administrator "
     "account of a new installation (no actor exists yet)",
-    ("tracker/api/authentication.py", "issue_token"): "the token service itself (tracker has no "
-    "services package): admin actions and commands call it",
+    ("tracker/api/authentication.py", "issue_token"): "the token service itself, kept beside the "
+    "authentication that reads tokens: admin actions and commands call it",
     ("tracker/api/authentication.py", "revoke_token"): "the token service itself, as issue_token",
     ("tracker/api/authentication.py", "ApiTokenAuthentication.authenticate_secret"): "a token's "
     "last-used time: one conditional UPDATE per interval, bookkeeping rather than a record",

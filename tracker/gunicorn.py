@@ -18,6 +18,9 @@ written to it, nor is the Referer (which may carry one).
 
 import os
 
+from tracker.logs import gunicorn_logconfig_dict
+from tracker.metrics import child_exit, on_starting  # noqa: F401 -- gunicorn's server hooks (Prometheus multiprocess)
+
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
@@ -50,7 +53,9 @@ preload_app = False
 # that user runs; stop and reload with signals (TERM, HUP) instead.
 control_socket_disable = True
 
-accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
-errorlog = "-"
+# Error and access logs through tracker's own configuration (LOG_FORMAT, LOG_LEVEL: JSON lines
+# with the request id, credentials redacted). No ``accesslog`` setting: logconfig_dict enables
+# the access log and writes it through its handler (with it, each line would come twice).
+logconfig_dict = gunicorn_logconfig_dict()
 loglevel = os.environ.get("WEB_LOG_LEVEL", "info")

@@ -165,3 +165,27 @@ class BeatLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder or 'nobody'} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Heartbeat(models.Model):
+    """When a Celery worker or the beat last showed it was alive (tracker/services/heartbeats.py).
+
+    Each worker writes its row every ``HEALTH_HEARTBEAT_SECONDS`` and beat writes its own when it
+    starts and each time it sends a scheduled task; ``/health/ready`` is 503 naming the worker or
+    the beat when no row of that kind is fresher than its staleness limit (tracker/health.py).
+    """
+
+    class Kind(models.TextChoices):
+        WORKER = "worker", "worker"
+        BEAT = "beat", "beat"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=200, help_text="The worker's node name or the beat's host and pid.")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="heartbeat_one_row_per_process")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

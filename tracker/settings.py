@@ -7,6 +7,7 @@ Redis) the settings refuse to start without SECRET_KEY and SITE_URL.
 """
 
 import contextlib
+import ipaddress
 import os
 import re
 import secrets
@@ -17,8 +18,11 @@ from typing import Any
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django_guid.integrations import CeleryIntegration
 
 from .env import env_bool, env_float, env_int, env_list, env_str
+from .logs import logging_config
+from .sentry import init_sentry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TRACKER_VAR_DIR", str(BASE_DIR / "var")))
@@ -583,9 +587,114 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+# --- Health and observability (docs/deploy.md "Health and observability") ------------------
+# /health/live answers while the process does; /health/ready checks the database, the cache's
+# Redis, the broker, a worker's heartbeat and beat's (tracker/health.py), each within
+# HEALTH_CHECK_TIMEOUT seconds (plus one), and answers 503 naming what is down. Workers write
+# their heartbeat every HEALTH_HEARTBEAT_SECONDS and beat whenever it sends a task (every minute
+# with this schedule), and once a heartbeat is older than its STALE limit ready says so.
+HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 2.0)
+HEALTH_HEARTBEAT_SECONDS = env_float("HEALTH_HEARTBEAT_SECONDS", 15.0)
+HEALTH_WORKER_STALE_SECONDS = env_float("HEALTH_WORKER_STALE_SECONDS", 60.0)
+HEALTH_BEAT_STALE_SECONDS = env_float("HEALTH_BEAT_STALE_SECONDS", 180.0)
+for _name, _seconds in [
+    ("HEALTH_CHECK_TIMEOUT", HEALTH_CHECK_TIMEOUT),
+    ("HEALTH_HEARTBEAT_SECONDS", HEALTH_HEARTBEAT_SECONDS),
+    ("HEALTH_WORKER_STALE_SECONDS", HEALTH_WORKER_STALE_SECONDS),
+    ("HEALTH_BEAT_STALE_SECONDS", HEALTH_BEAT_STALE_SECONDS),
+]:
+    if not 0 < _seconds <= 3600:
+        raise ImproperlyConfigured(f"{_name} must be more than 0 and at most 3600 seconds, not {_seconds}")
+if HEALTH_WORKER_STALE_SECONDS <= HEALTH_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        f"HEALTH_WORKER_STALE_SECONDS ({HEALTH_WORKER_STALE_SECONDS}) must be more than "
+        f"HEALTH_HEARTBEAT_SECONDS ({HEALTH_HEARTBEAT_SECONDS}), or a live worker would look stale"
+    )
+
+# Logs (tracker/logs.py): LOG_FORMAT json (one object a line) or text; json unless DEBUG is on.
+# Every line has the request's id (X-Request-ID: a valid incoming one is kept, otherwise one is
+# made; the response returns it), also on the lines of the Celery tasks the request enqueued
+# (django-guid, its Celery integration: the id travels in the task's headers). Credentials are
+# redacted from every line, and a credential in a query string is refused with a 400
+# (tracker/query_credentials.py) before any view runs.
+LOG_FORMAT = env_str("LOG_FORMAT").strip().lower() or ("text" if DEBUG else "json")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").strip().upper()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
+    )
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,  # anything but a UUID (any of its spellings) is replaced by a new id
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    "UUID_LENGTH": 32,
+    # Celery's own logging is replaced by LOGGING in tracker/celery.py (setup_logging).
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=False, log_parent=False)],
 }
+
+# Prometheus (tracker/metrics.py): /metrics for the addresses of METRICS_ALLOWED_IPS (addresses or
+# networks; default loopback only) or with "Authorization: Bearer <METRICS_TOKEN>" when set.
+# Samples of every process go to files under PROMETHEUS_MULTIPROC_DIR (prometheus_client's
+# multiprocess mode; set here before prometheus_client is first imported; "" turns it off).
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+for _entry in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_entry!r} is not an address or a network"
+        ) from _error
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters long")
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+else:
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+INSTALLED_APPS += ["django_prometheus", "django_guid"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: times the whole request
+    "django_guid.middleware.guid_middleware",  # the request id, before anything logs
+    "tracker.query_credentials.QueryCredentialMiddleware",  # a credential in a URL: 400 at once
+    *MIDDLEWARE,
+]
+MIDDLEWARE.insert(  # after the views' middleware, before the database-unavailable one (last)
+    MIDDLEWARE.index("tracker.middleware.DatabaseUnavailableMiddleware"),
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+)
+# Query counts and times by database: django-prometheus's wrapper of the same engine.
+for _database in DATABASES.values():
+    if str(_database["ENGINE"]).startswith("django.db.backends."):
+        _database["ENGINE"] = str(_database["ENGINE"]).replace(
+            "django.db.backends.", "django_prometheus.db.backends."
+        )
+        if _database["ENGINE"].endswith(".sqlite3"):
+            # Django's own default (an in-memory test database), said out loud: pytest-django
+            # recognises SQLite by Django's engine name only, and would make a file name of it.
+            _database.setdefault("TEST", {}).setdefault("NAME", ":memory:")
+# Probes and scrapers reach these over plain HTTP on the internal network.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+
+# Sentry (errors of the web processes, the worker and beat) when SENTRY_DSN is set; nothing
+# otherwise. No personal data is sent (send_default_pii off).
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_RELEASE = env_str("SENTRY_RELEASE")
+SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+if not 0 <= SENTRY_TRACES_SAMPLE_RATE <= 1:
+    raise ImproperlyConfigured(
+        f"SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1, not {SENTRY_TRACES_SAMPLE_RATE}"
+    )
+if SENTRY_DSN:
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE or None,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
