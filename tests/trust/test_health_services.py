@@ -215,12 +215,14 @@ def test_ready_follows_redis_the_worker_and_postgres(stack: Stack) -> None:
         _pg("pg_ctl"), "-D", str(stack.postgres.data), "-m", "fast", "-w", "stop", check=False
     )
     status, body, seconds = stack.ready()
-    assert (status, body["status"], body["checks"]["database"]) == (
-        503,
-        "down",
+    # Refused at once, or (the psycopg pool waits DB_POOL_TIMEOUT for a connection) cut at the
+    # check's time limit: either way named, within the limit.
+    assert (status, body["status"]) == (503, "down"), body
+    assert body["checks"]["database"] in (
         "down: unreachable (OperationalError)",
-    )
-    assert body["checks"]["beat"] == "down: unknown: the database is unreachable (OperationalError)"
+        "down: Timed out after 1 seconds",
+    ), body
+    assert body["checks"]["beat"].startswith("down: "), body
     assert seconds < 3
     assert stack.get("/health/live")[0] == 200
     assert os.path.isdir(stack.folder / "prometheus")
