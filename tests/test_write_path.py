@@ -64,11 +64,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("tracker/security.py", "prune_login_records"): "pruning django-axes' sign-in log (a beat job)",
     ("tracker/security.py", "prune_expired_attempts"): "pruning django-axes' expired counters",
     **{
-        ("tracker/beat.py", name): "the beat lease: which beat process dispatches, and the schedule's "
-        "last runs; one conditional statement each, beat's own bookkeeping rather than a record"
-        for name in ("hold", "record_run", "release")
-    },
-    **{
         ("tracker/leases.py", name): "the lease helper: one conditional UPDATE on a leased row's "
         "status, claim and expiry that the services call (they record history and enqueue)"
         for name in ("claim", "heartbeat", "finish", "fail", "sweep", "reopen")

@@ -43,60 +43,14 @@ from django.db import Error as DatabaseError
 from django.db import close_old_connections
 from django.utils import timezone
 
+from .services.beat_lease import hold, last_runs, record_run, release
+
 logger = logging.getLogger(__name__)
 
 LEASE_NAME = "beat"
 # This process's identity as a holder (the banner's scheduler and the running one are two
 # instances of one process: they must be the same holder).
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def hold(name: str, holder: str, *, now: datetime.datetime, seconds: float) -> bool:
-    """Renew the lease when ``holder`` has it; take it when it lapsed or nobody ever held it.
-
-    True when ``holder`` holds it until ``now + seconds``. Each step is one conditional
-    statement, so of two beats asking at once exactly one gets it."""
-    from .models import BeatLease
-
-    until = now + datetime.timedelta(seconds=seconds)
-    rows = BeatLease.objects.filter(name=name)
-    # Still the holder: nobody took it over, even if it lapsed meanwhile (nobody dispatched).
-    if rows.filter(holder=holder).update(expires_at=until) == 1:
-        return True
-    if rows.filter(expires_at__lt=now).update(holder=holder, taken_at=now, expires_at=until) == 1:
-        return True
-    if not rows.exists():
-        BeatLease.objects.bulk_create(
-            [BeatLease(name=name, holder=holder, taken_at=now, expires_at=until)], ignore_conflicts=True
-        )
-        return rows.filter(holder=holder).exists()
-    return False
-
-
-def record_run(
-    name: str, holder: str, runs: dict[str, str], *, now: datetime.datetime, seconds: float
-) -> bool:
-    """Store ``runs`` (entry name -> ISO time of its last dispatch) and renew the lease, only
-    while ``holder`` holds it; False when another beat has taken it over."""
-    from .models import BeatLease
-
-    until = now + datetime.timedelta(seconds=seconds)
-    return BeatLease.objects.filter(name=name, holder=holder).update(last_runs=runs, expires_at=until) == 1
-
-
-def last_runs(name: str) -> dict[str, str]:
-    from .models import BeatLease
-
-    row = BeatLease.objects.filter(name=name).values_list("last_runs", flat=True).first()
-    return dict(row or {})
-
-
-def release(name: str, holder: str, *, now: datetime.datetime) -> bool:
-    """Let the lease lapse now, so a standby takes over at its next question (a clean stop)."""
-    from .models import BeatLease
-
-    lapsed = now - datetime.timedelta(seconds=1)
-    return BeatLease.objects.filter(name=name, holder=holder).update(expires_at=lapsed) == 1
 
 
 def lease_seconds() -> float:
