@@ -44,8 +44,8 @@ def _env(var_dir: Path) -> dict[str, str]:
     return env
 
 
-def run(args: list[str], var_dir: Path) -> tuple[float, float]:
-    """Run a child process to completion: (peak RSS in MiB, seconds). Fails loudly."""
+def run(args: list[str], var_dir: Path) -> tuple[float, float, str]:
+    """Run a child process to completion: (peak RSS in MiB, seconds, output). Fails loudly."""
     started = time.perf_counter()
     child = subprocess.Popen(  # noqa: S603 -- our own interpreter and manage.py
         [sys.executable, *args], cwd=ROOT, env=_env(var_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -56,7 +56,8 @@ def run(args: list[str], var_dir: Path) -> tuple[float, float]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise SystemExit(f"{' '.join(args)} failed ({child.returncode}):\n{output.decode(errors='replace')}")
-    return usage.ru_maxrss / 1024, time.perf_counter() - started  # ru_maxrss is in KiB on Linux
+    # ru_maxrss is in KiB on Linux
+    return usage.ru_maxrss / 1024, time.perf_counter() - started, output.decode(errors="replace").strip()
 
 
 def measure(activities: int, template: Path, work: Path) -> dict[str, float]:
@@ -67,8 +68,10 @@ def measure(activities: int, template: Path, work: Path) -> dict[str, float]:
     scale = activities / ACTIVITIES_AT_SCALE_1
     run(_generate_args(scale), source)
     backup = work / f"backup-{activities}.json.gz"
-    export_mib, export_s = run(["manage.py", "export_data", str(backup)], source)
-    import_mib, import_s = run(["manage.py", "import_data", str(backup), "--yes"], target)
+    export_mib, export_s, wrote = run(["manage.py", "export_data", str(backup)], source)
+    import_mib, import_s, loaded = run(["manage.py", "import_data", str(backup), "--yes"], target)
+    written, read = wrote.splitlines()[-1].split(" to ")[0], loaded.splitlines()[-1].split(" from ")[0]
+    print(f"{activities:,} activities: {written}; {read}", flush=True)
     result = {
         "export_mib": export_mib,
         "export_s": export_s,
@@ -103,9 +106,9 @@ def main() -> None:
         base = work / "migrated"
         base.mkdir()
         run(["manage.py", "migrate", "--noinput"], base)
-        floor_mib, _ = run(["manage.py", "check"], base)
+        floor_mib, _, _ = run(["manage.py", "check"], base)
         template = base / "tracker.sqlite3"
-        print(f"floor: a bare `manage.py check` peaks at {floor_mib:.0f} MiB")
+        print(f"floor: a bare `manage.py check` peaks at {floor_mib:.0f} MiB", flush=True)
         results = {n: measure(n, template, work) for n in options.activities}
 
     print(
