@@ -5,9 +5,10 @@ import it and falls back to Python otherwise. This runs the same measurement in 
 processes, one as installed and one with ``_rl_accel`` made unimportable, and prints both.
 Each child builds a throwaway test database (SQLite in memory), loads the 2006 report and
 synthetic data at --scale (benchmarks/synthetic.py), assembles the yearly report's content
-once, renders the PDF once to load the fonts, then --repeat times, and reports the median.
+once, renders the PDF once to load the fonts, then --repeat times; --rounds such pairs of
+processes run alternately, and the median of all renders of each variant is printed.
 
-    .venv/bin/python benchmarks/pdf_accel.py --scale 0.2 --repeat 5
+    .venv/bin/python benchmarks/pdf_accel.py --scale 0.2 --repeat 5 --rounds 2
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -78,18 +80,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.2)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=2, help="child processes per variant, alternated")
     options = parser.parse_args()
-    with_c = run(blocked=False, scale=options.scale, repeat=options.repeat)
-    without = run(blocked=True, scale=options.scale, repeat=options.repeat)
-    if not with_c["accelerated"]:
+    # Alternated (with, without, with, ...) so that a change in the machine's load falls on both.
+    runs: dict[str, list[dict[str, Any]]] = {"with rl-accel": [], "without": []}
+    for _ in range(options.rounds):
+        for label, blocked in (("with rl-accel", False), ("without", True)):
+            runs[label].append(run(blocked=blocked, scale=options.scale, repeat=options.repeat))
+    if not runs["with rl-accel"][0]["accelerated"]:
         print("rl-accel is not installed here: both runs use ReportLab's Python fallbacks")
-    for label, result in (("with rl-accel", with_c), ("without", without)):
-        times = ", ".join(f"{t * 1000:.0f}" for t in result["times"])
+    medians = {}
+    for label, results in runs.items():
+        times = sorted(t for result in results for t in result["times"])
+        medians[label] = statistics.median(times)
         print(
-            f"{label:<14} median {result['median'] * 1000:7.0f} ms  ({times} ms; "
-            f"{result['kib']:,.0f} KiB PDF; C functions: {len(result['accelerated'])})"
+            f"{label:<14} median {medians[label] * 1000:6.0f} ms of {len(times)} renders"
+            f" (fastest {times[0] * 1000:.0f} ms, slowest {times[-1] * 1000:.0f} ms;"
+            f" {results[0]['kib']:,.0f} KiB PDF; C functions in use: {len(results[0]['accelerated'])})"
         )
-    saved = 1 - with_c["median"] / without["median"]
+    saved = 1 - medians["with rl-accel"] / medians["without"]
     print(f"the accelerator saves {saved:.0%} of the PDF rendering time at scale {options.scale}")
 
 

@@ -168,3 +168,9 @@ def test_a_row_that_does_not_fit_names_the_model_the_row_and_the_value(varied_re
     ):
         call_command("import_data", str(path), "--yes")
     assert _snapshot() == before
+
+
+def test_an_export_that_cannot_be_written_names_the_file_and_the_reason(db, tmp_path):
+    path = tmp_path / "no-such-folder" / "backup.json.gz"
+    with pytest.raises(CommandError, match=rf"^Cannot write {path}: No such file or directory$"):
+        call_command("export_data", str(path))
