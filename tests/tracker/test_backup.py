@@ -132,7 +132,9 @@ def test_a_backup_cut_off_midway_changes_nothing_and_says_why(varied_records, tm
     with gzip.open(path, "wt", encoding="utf-8") as handle:
         handle.write(text[: len(text) * 2 // 3])  # many rows are loaded before the cut is reached
 
-    with pytest.raises(CommandError, match=r"Nothing was changed: .*not a readable gzipped JSON backup \(.*EOF"):
+    with pytest.raises(
+        CommandError, match=r"Nothing was changed: .*not a readable gzipped JSON backup \(.*EOF"
+    ):
         call_command("import_data", str(path), "--yes")
     assert _snapshot() == before
 
@@ -164,7 +166,8 @@ def test_a_row_that_does_not_fit_names_the_model_the_row_and_the_value(varied_re
 
     with pytest.raises(
         CommandError,
-        match=rf"Nothing was changed: .*a row cannot be loaded: .*invalid date format.*\(missions.activity:pk={row['pk']}\) field_value was '31/12/2006'",
+        match=rf"Nothing was changed: .*a row cannot be loaded: .*invalid date format"
+        rf".*\(missions.activity:pk={row['pk']}\) field_value was '31/12/2006'",
     ):
         call_command("import_data", str(path), "--yes")
     assert _snapshot() == before
