@@ -6,7 +6,9 @@ processes, one as installed and one with ``_rl_accel`` made unimportable, and pr
 Each child builds a throwaway test database (SQLite in memory), loads the 2006 report and
 synthetic data at --scale (benchmarks/synthetic.py), assembles the yearly report's content
 once, renders the PDF once to load the fonts, then --repeat times; --rounds such pairs of
-processes run alternately, and the median of all renders of each variant is printed.
+processes run alternately, and the median of all renders of each variant is printed. Times are
+the process's CPU time (time.process_time), which other jobs on the machine change far less
+than wall time.
 
     .venv/bin/python benchmarks/pdf_accel.py --scale 0.2 --repeat 5 --rounds 2
 """
@@ -54,9 +56,9 @@ try:
     size = len(render(content))  # loads and registers the fonts once per process
     times = []
     for _ in range({repeat!r}):
-        started = time.perf_counter()
+        started = time.process_time()  # CPU time: the shared machine's load changes wall time
         render(content)
-        times.append(time.perf_counter() - started)
+        times.append(time.process_time() - started)
     print(json.dumps({{"accelerated": sorted(rl_accel._c_funcs), "median": statistics.median(times),
                       "times": times, "kib": size / 1024}}))
 finally:
@@ -94,7 +96,7 @@ def main() -> None:
         times = sorted(t for result in results for t in result["times"])
         medians[label] = statistics.median(times)
         print(
-            f"{label:<14} median {medians[label] * 1000:6.0f} ms of {len(times)} renders"
+            f"{label:<14} median {medians[label] * 1000:6.0f} ms CPU of {len(times)} renders"
             f" (fastest {times[0] * 1000:.0f} ms, slowest {times[-1] * 1000:.0f} ms;"
             f" {results[0]['kib']:,.0f} KiB PDF; C functions in use: {len(results[0]['accelerated'])})"
         )
