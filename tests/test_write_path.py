@@ -57,8 +57,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("tracker/api/idempotency.py", "purge_expired"): "expired Idempotency-Key rows",
     ("tracker/api/list_cache.py", "mark_changed"): "the list cache's change counter, bumped by signals",
     ("tracker/api/list_cache.py", "prune"): "old rows of the list cache's change counter",
-    ("tracker/backup.py", "import_data"): "restores a backup: deserialised rows saved as they were "
-    "(loaddata's way), their history rows included",
+    ("tracker/backup.py", "_insert"): "restores a backup: deserialised rows inserted as they were "
+    "(loaddata's raw save, a batch at a time), their history rows and link rows included",
     ("tracker/security.py", "LoginAttemptHandler.count_attempt"): "django-axes' failure counters, "
     "counted atomically before the password is checked: bookkeeping of the sign-in, not a record",
     ("tracker/security.py", "prune_login_records"): "pruning django-axes' sign-in log (a beat job)",

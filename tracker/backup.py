@@ -4,22 +4,32 @@ The file holds a manifest (format, version, the migrations it was made at, a cou
 and the rows in Django's JSON serialisation, with natural keys for content types and
 permissions so that it loads into any database migrated to the same state. Loading replaces
 the contents of those tables in one transaction: it either all lands or nothing changes.
+
+Both directions stream, so memory stays flat whatever the size of the database: the export
+reads each table with a chunked iterator and writes one row per line into the gzip; the
+import parses the file incrementally (ijson) and saves each row as it is read. The file is
+still one JSON document, ``{"manifest": {...}, "rows": [...]}``, the same as the backups
+written before streaming (format version 1), which therefore load unchanged.
 """
 
 import datetime
 import gzip
 import json
+import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import ijson
 from django.apps import apps
 from django.core import serializers
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.core.serializers.base import DeserializationError, DeserializedObject
+from django.db import DatabaseError, connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
@@ -31,6 +41,9 @@ APP_LABELS = ("tracker", "missions", "partners", "reports")
 EXTRA_MODELS = ("auth.group",)
 # Not data but a cache's bookkeeping (tracker/api/list_cache.py): a restore starts a fresh one.
 NOT_BACKED_UP = ("tracker.datachange",)
+# Rows read and serialised per query: enough to keep the round trips few, small enough that
+# memory does not depend on the size of a table.
+CHUNK_SIZE = 2000
 
 
 class BackupError(Exception):
@@ -73,27 +86,64 @@ def _migration_state() -> dict[str, str]:
 
 
 def export_data(path: Path) -> BackupSummary:
-    """Write every row of the backed-up models to ``path`` (gzipped JSON)."""
-    counts: dict[str, int] = {}
-    rows: list[Any] = []
-    with transaction.atomic():  # one consistent snapshot (REPEATABLE READ not needed for a dump)
-        for model in backed_up_models():
-            objects = model._base_manager.order_by("pk")
-            data = serializers.serialize(
-                "python", objects.iterator(chunk_size=2000), use_natural_foreign_keys=True
-            )
-            counts[model._meta.label_lower] = len(data)
-            rows.extend(data)
-    manifest = {
-        "format": FORMAT,
-        "version": VERSION,
-        "created_at": timezone.now().isoformat(),
-        "migrations": _migration_state(),
-        "counts": counts,
-    }
-    with gzip.open(path, "wt", encoding="utf-8") as handle:
-        json.dump({"manifest": manifest, "rows": rows}, handle, ensure_ascii=False, default=_lossless)
+    """Write every row of the backed-up models to ``path`` (gzipped JSON), streaming.
+
+    The file appears under its name only once complete: it is written beside it and renamed.
+    """
+    model_list = backed_up_models()
+    partial = path.with_name(path.name + ".partial")
+    outermost = not connection.in_atomic_block
+    try:
+        with transaction.atomic():
+            _one_snapshot(outermost=outermost)
+            counts = {m._meta.label_lower: m._base_manager.count() for m in model_list}
+            manifest = {
+                "format": FORMAT,
+                "version": VERSION,
+                "created_at": timezone.now().isoformat(),
+                "migrations": _migration_state(),
+                "counts": counts,
+            }
+            with gzip.open(partial, "wt", encoding="utf-8") as handle:
+                _write(handle, manifest, model_list)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return BackupSummary(path=path, counts=counts)
+
+
+def _one_snapshot(*, outermost: bool) -> None:
+    """Make the counts and every table's rows one consistent state of the database.
+
+    PostgreSQL's default (READ COMMITTED) gives each query its own snapshot, so a write between
+    two tables' reads would be half in the file; REPEATABLE READ fixes one for the transaction
+    (as pg_dump does). It must be the transaction's first statement, so it is only possible when
+    the export opened the transaction itself. SQLite's transaction reads one state already.
+    """
+    if outermost and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+
+def _write(handle: IO[str], manifest: dict[str, Any], model_list: list[type[models.Model]]) -> None:
+    """``{"manifest": ..., "rows": [...]}`` with one row per line, a chunk at a time."""
+    handle.write('{"manifest": ')
+    json.dump(manifest, handle, ensure_ascii=False)
+    handle.write(', "rows": [')
+    first = True
+    for model in model_list:
+        written = 0
+        objects = model._base_manager.order_by("pk").iterator(chunk_size=CHUNK_SIZE)
+        while chunk := list(islice(objects, CHUNK_SIZE)):
+            for row in serializers.serialize("python", chunk, use_natural_foreign_keys=True):
+                handle.write("\n" if first else ",\n")
+                handle.write(json.dumps(row, ensure_ascii=False, default=_lossless))
+                first = False
+            written += len(chunk)
+        label = model._meta.label_lower
+        if written != manifest["counts"][label]:  # only if the snapshot above did not hold
+            raise BackupError(f"{label}: counted {manifest['counts'][label]} rows but read {written}")
+    handle.write("\n]}\n")
 
 
 def _lossless(value: Any) -> str:
@@ -105,25 +155,42 @@ def _lossless(value: Any) -> str:
     raise TypeError(f"cannot back up a value of type {type(value).__name__}")
 
 
-def _read(path: Path) -> tuple[dict[str, Any], list[Any]]:
+def _unreadable(path: Path, exc: Exception) -> BackupError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return BackupError(f"{path}: not a readable gzipped JSON backup ({reason})")
+
+
+_READ_ERRORS = (OSError, EOFError, UnicodeDecodeError, ijson.JSONError)
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest, read from the start of the file without reading the rows."""
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            payload = json.load(handle)
-    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BackupError(f"{path}: not a readable gzipped JSON backup ({exc})") from exc
-    manifest = payload.get("manifest") if isinstance(payload, dict) else None
+        with gzip.open(path, "rb") as handle:
+            manifest = next(ijson.items(handle, "manifest", use_float=True), None)
+    except _READ_ERRORS as exc:
+        raise _unreadable(path, exc) from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{path}: not a tracker backup (no '{FORMAT}' manifest)")
     if manifest.get("version") != VERSION:
         raise BackupError(
             f"{path}: backup format version {manifest.get('version')}, this code reads {VERSION}"
         )
-    return manifest, payload.get("rows", [])
+    return manifest
+
+
+def _rows(path: Path) -> Iterator[dict[str, Any]]:
+    """The rows one by one; a damaged or truncated file raises when the damage is reached."""
+    try:
+        with gzip.open(path, "rb") as handle:
+            yield from ijson.items(handle, "rows.item", use_float=True)
+    except _READ_ERRORS as exc:
+        raise _unreadable(path, exc) from exc
 
 
 def import_data(path: Path) -> BackupSummary:
     """Replace the contents of the backed-up tables with the backup at ``path``, atomically."""
-    manifest, rows = _read(path)
+    manifest = _read_manifest(path)
     here = _migration_state()
     if manifest["migrations"] != here:
         raise BackupError(
@@ -131,19 +198,64 @@ def import_data(path: Path) -> BackupSummary:
             f"backup {manifest['migrations']}, database {here}; migrate to the same state first"
         )
     model_list = backed_up_models()
-    counts: dict[str, int] = {}
-    with transaction.atomic():
-        _empty(model_list)
-        for item in serializers.deserialize("python", rows, handle_forward_references=True):
-            item.save()  # a raw save: no signals, so no new history rows
-            label = item.object._meta.label_lower
-            counts[label] = counts.get(label, 0) + 1
-        _reset_sequences(model_list)
-        expected = {label: n for label, n in manifest["counts"].items() if n}
-        if counts != expected:
-            raise BackupError(f"loaded {counts}, but the manifest lists {expected}")
-        list_cache.mark_changed()  # whatever was deleted above, no cached API page survives it
+    try:
+        with transaction.atomic():
+            _empty(model_list)
+            counts = _load(serializers.deserialize("python", _rows(path), handle_forward_references=True))
+            _reset_sequences(model_list)
+            expected = {label: n for label, n in manifest["counts"].items() if n}
+            if counts != expected:
+                raise BackupError(f"loaded {counts}, but the manifest lists {expected}")
+            list_cache.mark_changed()  # whatever was deleted above, no cached API page survives it
+    except DeserializationError as exc:
+        raise BackupError(f"{path}: a row cannot be loaded: {exc}") from exc
+    except DatabaseError as exc:
+        raise BackupError(f"{path}: the database refused the rows: {exc}") from exc
     return BackupSummary(path=path, counts=counts)
+
+
+def _load(items: Iterable[DeserializedObject]) -> dict[str, int]:
+    """Insert the rows in batches of consecutive rows of one model; the count per model.
+
+    The rows go in as they are (a raw insert: ``auto_now`` fields keep the backup's values, and
+    no signal fires, so no history row, change mark or recompute is added per row). A row that
+    refers to one further on gets that reference once every row is in, as loaddata does.
+    """
+    counts: dict[str, int] = {}
+    deferred: list[DeserializedObject] = []
+    batch: list[DeserializedObject] = []
+    for item in items:
+        if batch and (type(item.object) is not type(batch[0].object) or len(batch) == CHUNK_SIZE):
+            _insert(batch)
+            batch = []
+        batch.append(item)
+        if item.deferred_fields:
+            deferred.append(item)
+        label = item.object._meta.label_lower
+        counts[label] = counts.get(label, 0) + 1
+    if batch:
+        _insert(batch)
+    for item in deferred:
+        item.save_deferred_fields()
+    return counts
+
+
+def _insert(batch: list[DeserializedObject]) -> None:
+    model = type(batch[0].object)
+    fields = model._meta.local_concrete_fields
+    objects = [item.object for item in batch]
+    size = connection.ops.bulk_batch_size(fields, objects)
+    for start in range(0, len(objects), size):
+        # QuerySet._insert with raw=True is what Model.save_base(raw=True) runs for one row
+        # (loaddata's path); bulk_create would apply auto_now and has no raw mode.
+        model._base_manager._insert(objects[start : start + size], fields=fields, raw=True)  # type: ignore[attr-defined]  # private manager method, no stub
+    for item in batch:
+        for name, pks in (item.m2m_data or {}).items():  # auto-created link tables only
+            links = getattr(item.object, name)  # the related manager knows the link table
+            through, source, target = links.through, links.source_field_name, links.target_field_name
+            through._base_manager.bulk_create(
+                [through(**{f"{source}_id": item.object.pk, f"{target}_id": pk}) for pk in pks]
+            )
 
 
 def _tables(model_list: Iterable[type[models.Model]]) -> list[str]:

@@ -106,3 +106,74 @@ def test_a_backup_from_other_migrations_is_refused(varied_records, tmp_path):
 def test_import_needs_an_explicit_confirmation(tmp_path):
     with pytest.raises(CommandError, match="add --yes to confirm"):
         call_command("import_data", str(tmp_path / "whatever.json.gz"))
+
+
+def test_the_export_streams_one_row_per_line_of_one_json_document(varied_records, tmp_path):
+    path = tmp_path / "backup.json.gz"
+    call_command("export_data", str(path))
+
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    # The manifest, one line per row (written as it is read), and the closing bracket ...
+    rows = [json.loads(line.rstrip(",")) for line in lines[1:-1]]
+    assert [row["model"] for row in rows[:1]] == [backup.backed_up_models()[0]._meta.label_lower]
+    assert len(rows) == sum(json.loads(lines[0] + "]}")["manifest"]["counts"].values())
+    # ... and the whole is still the one JSON document of format version 1.
+    assert json.loads("\n".join(lines))["rows"] == rows
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_a_backup_cut_off_midway_changes_nothing_and_says_why(varied_records, tmp_path):
+    before = _snapshot()
+    path = tmp_path / "backup.json.gz"
+    call_command("export_data", str(path))
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        text = handle.read()
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(text[: len(text) * 2 // 3])  # many rows are loaded before the cut is reached
+
+    with pytest.raises(
+        CommandError, match=r"Nothing was changed: .*not a readable gzipped JSON backup \(.*EOF"
+    ):
+        call_command("import_data", str(path), "--yes")
+    assert _snapshot() == before
+
+
+def test_a_backup_written_in_one_piece_before_streaming_still_loads(varied_records, tmp_path):
+    before = _snapshot()
+    path = tmp_path / "backup.json.gz"
+    call_command("export_data", str(path))
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        payload = json.load(handle)
+    with gzip.open(path, "wt", encoding="utf-8") as handle:  # as the version-1 writer did: one line
+        json.dump(payload, handle, ensure_ascii=False)
+    backup._empty(backup.backed_up_models())
+
+    call_command("import_data", str(path), "--yes")
+    assert _snapshot() == before
+
+
+def test_a_row_that_does_not_fit_names_the_model_the_row_and_the_value(varied_records, tmp_path):
+    before = _snapshot()
+    path = tmp_path / "backup.json.gz"
+    call_command("export_data", str(path))
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        payload = json.load(handle)
+    row = next(r for r in payload["rows"] if r["model"] == "missions.activity")
+    row["fields"]["start_date"] = "31/12/2006"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        json.dump(payload, handle)
+
+    with pytest.raises(
+        CommandError,
+        match=rf"Nothing was changed: .*a row cannot be loaded: .*invalid date format"
+        rf".*\(missions.activity:pk={row['pk']}\) field_value was '31/12/2006'",
+    ):
+        call_command("import_data", str(path), "--yes")
+    assert _snapshot() == before
+
+
+def test_an_export_that_cannot_be_written_names_the_file_and_the_reason(db, tmp_path):
+    path = tmp_path / "no-such-folder" / "backup.json.gz"
+    with pytest.raises(CommandError, match=rf"^Cannot write {path}: No such file or directory$"):
+        call_command("export_data", str(path))

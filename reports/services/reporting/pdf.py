@@ -1,8 +1,8 @@
 """PDF rendering (ReportLab, charts from matplotlib) with embedded fonts for every UN language.
 
-Fonts come from pip packages only: DejaVu Sans (shipped inside matplotlib) covers Latin,
-Cyrillic and Arabic; WenQuanYi Micro Hei (package paperang-p2-fonts-cjk, TrueType outlines,
-which ReportLab can embed, unlike the CFF-based Noto CJK wheels) covers Chinese. Arabic is
+DejaVu Sans (shipped inside matplotlib) covers Latin, Cyrillic and Arabic; WenQuanYi Micro Hei,
+vendored in reports/fonts/ with its licence and provenance (TrueType outlines, which ReportLab
+can embed, unlike the CFF-based Noto CJK fonts), covers Chinese. Arabic is
 shaped (arabic-reshaper) and put in visual order (python-bidi), which ReportLab does not do.
 """
 
@@ -37,11 +37,13 @@ _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe7
 _CJK_RUN = re.compile("[\u2e80-\u2fff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 
 
-def font_paths() -> dict[str, tuple[Path, int]]:
-    import paperang_p2_fonts_cjk
+# reports/fonts/ (this module is reports/services/reporting/pdf.py).
+VENDORED_FONTS = Path(__file__).resolve().parents[2] / "fonts"
 
+
+def font_paths() -> dict[str, tuple[Path, int]]:
     ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    cjk = Path(paperang_p2_fonts_cjk.__file__).parent / "fonts" / "wqy-microhei.ttc"
+    cjk = VENDORED_FONTS / "wqy-microhei.ttc"  # face 0: WenQuanYi Micro Hei (1 is the Mono face)
     return {
         FONT: (ttf / "DejaVuSans.ttf", 0),
         FONT_BOLD: (ttf / "DejaVuSans-Bold.ttf", 0),
