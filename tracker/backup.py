@@ -39,8 +39,11 @@ FORMAT = "tracker-backup"
 VERSION = 1
 APP_LABELS = ("tracker", "missions", "partners", "reports")
 EXTRA_MODELS = ("auth.group",)
-# Not data but a cache's bookkeeping (tracker/api/list_cache.py): a restore starts a fresh one.
-NOT_BACKED_UP = ("tracker.datachange",)
+# Not data but the running processes' bookkeeping, which a restore starts afresh: the list
+# cache's change log (tracker/api/list_cache.py), worker and beat heartbeats (tracker/health.py)
+# and the beat lease (tracker/beat.py; its entries' last runs included, so the restored site's
+# beat starts its schedule anew rather than from another installation's clock).
+NOT_BACKED_UP = ("tracker.datachange", "tracker.heartbeat", "tracker.beatlease")
 # Rows read and serialised per query: enough to keep the round trips few, small enough that
 # memory does not depend on the size of a table.
 CHUNK_SIZE = 2000
