@@ -40,7 +40,7 @@ from typing import Any
 from celery.beat import ScheduleEntry, Scheduler
 from django.conf import settings
 from django.db import Error as DatabaseError
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from .services.beat_lease import hold, last_runs, record_run, release
@@ -79,7 +79,10 @@ class LeasedScheduler(Scheduler):
             logger.warning("beat: cannot %s, sending nothing meanwhile: %s", doing, exc)
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
-        close_old_connections()  # a connection the database dropped (restart, outage) is replaced
+        # A connection the database dropped (restart, outage) is replaced; never inside a
+        # transaction (a test's), whose connection closing would end it.
+        if not connection.in_atomic_block:
+            close_old_connections()
         try:
             held = hold(LEASE_NAME, self.holder, now=timezone.now(), seconds=self.lease_seconds)
             runs = last_runs(LEASE_NAME) if held and not self.active else None
