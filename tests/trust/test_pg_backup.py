@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from benchmarks.load import PrivatePostgres, server_env
+from benchmarks.load import PrivatePostgres, migrate, server_env
 from benchmarks.load import _pg as pg_tool
 from tracker import backup
 
@@ -37,10 +37,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[tuple[PrivatePostgres, Path]]:
+    """A private cluster whose database ``tracker`` holds what ``make run`` loads (bootstrap)."""
     pg = PrivatePostgres()
     try:
         with tempfile.TemporaryDirectory(prefix="tracker-pg-backup-") as var:
             pg.create()
+            _manage(pg, Path(var), "tracker", "bootstrap")
             yield pg, Path(var)
     finally:
         pg.destroy()
@@ -98,7 +100,6 @@ def _sequences(url: str) -> dict[str, int | None]:
 
 def test_pg_dump_then_pg_restore_into_a_fresh_database_gives_back_every_table(cluster, tmp_path) -> None:  # type: ignore[no-untyped-def]
     pg, var = cluster
-    _manage(pg, var, "tracker", "bootstrap")
     source = _row_counts(_url(pg, "tracker"))
     assert source["missions_activity"] > 0  # the report is in, with its history
     assert source["missions_historicalactivity"] > 0
@@ -117,14 +118,13 @@ def test_export_data_then_import_data_moves_every_backed_up_row_to_another_datab
     cluster, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     pg, var = cluster
-    _manage(pg, var, "tracker", "bootstrap")  # idempotent: the same data if the test above ran
     tables = backup._tables(backup.backed_up_models())
     source = _row_counts(_url(pg, "tracker"), tables)
     file = tmp_path / "tracker.json.gz"
 
     _manage(pg, var, "tracker", "export_data", str(file))  # in its own REPEATABLE READ snapshot
     _tool("createdb", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "moved")
-    _manage(pg, var, "moved", "migrate", "--noinput")
+    migrate(server_env(_url(pg, "moved"), str(var)))  # a migrated, empty database
     _manage(pg, var, "moved", "import_data", str(file), "--yes")
 
     assert _row_counts(_url(pg, "moved"), tables) == source
