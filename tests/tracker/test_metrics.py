@@ -2,7 +2,8 @@
 broker's queue length, and who may read them.
 
 Samples of every process of the machine add up in PROMETHEUS_MULTIPROC_DIR, so other test
-processes may count too: each test reads a value before and after, on labels only it uses.
+processes may count too (each test process has its own folder: tests/settings.py); each test
+reads a value before and after.
 """
 
 import os
