@@ -28,7 +28,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from benchmarks.load import free_port, issue_tokens, migrate
+from benchmarks.load import free_port, issue_tokens, migrate, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -166,17 +165,6 @@ print(generate(scale={scale}, seed=0))
     return issue_tokens(env, 1)[0]
 
 
-def wait_for(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -245,7 +233,7 @@ def measure(
         env={**env, "TRACKER_BENCH_SERVER": "1"},
     )
     try:
-        wait_for(port)
+        wait_for_port(port, timeout=60)
         first = _get(port, "/api/v1/activities/?page_size=100", auth)
         url: str | None = first["next"]
         deep = url

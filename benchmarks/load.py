@@ -51,6 +51,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_for_port(port: int, *, timeout: float = 90) -> None:
+    """Return once something accepts connections on ``port`` of loopback (RuntimeError after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
 def _pg(tool: str) -> str:
     found = shutil.which(tool) or str(PG_BIN / tool)
     if not Path(found).exists():

@@ -52,7 +52,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from benchmarks.load import ROOT, PrivatePostgres, free_port, issue_tokens, migrate, request, server_env
+from benchmarks.load import (
+    ROOT,
+    PrivatePostgres,
+    free_port,
+    issue_tokens,
+    migrate,
+    request,
+    server_env,
+    wait_for_port,
+)
 
 BIN = Path(sys.executable).parent
 BEAT_EVERY = 2.0  # seconds between two sends of one entry (benchmarks/scale_settings.py)
@@ -160,17 +169,6 @@ class Process:
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
-
-
-def wait_for_port(port: int, *, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing answers on port {port}")
 
 
 def wait_until_ready(stack: Stack, *, timeout: float = 120) -> None:

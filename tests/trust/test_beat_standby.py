@@ -5,8 +5,6 @@ dispatches again after each. Only tracker's migrations are applied (the lease's 
 dependencies): the beats only publish, no worker runs. The schedule is
 benchmarks/scale_settings.py's (every interval entry every 2 s), ``BEAT_LEASE_SECONDS=4``."""
 
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -18,14 +16,9 @@ import pytest
 
 from benchmarks.load import ROOT, PrivatePostgres
 from benchmarks.scale_out import BEAT, BEAT_EVERY, PrivateRedis, Process, dispatches, stack_env
+from tests.trust.private_servers import NEEDS_PRIVATE_CLUSTER
 
-pytestmark = [
-    pytest.mark.services,
-    # initdb and pg_ctl run as the postgres user through runuser, which needs root.
-    pytest.mark.skipif(
-        os.geteuid() != 0 or shutil.which("runuser") is None, reason="a private PostgreSQL cluster needs root"
-    ),
-]
+pytestmark = NEEDS_PRIVATE_CLUSTER
 
 OUTAGE = 6.0
 

@@ -10,14 +10,11 @@ reaches 16 and the test fails.)
 """
 
 import http.client
-import os
-import shutil
 import tempfile
 import threading
 import time
 
 import psycopg
-import pytest
 
 from benchmarks.load import (
     Gunicorn,
@@ -31,14 +28,9 @@ from benchmarks.load import (
     stored_codes,
     summary,
 )
+from tests.trust.private_servers import NEEDS_PRIVATE_CLUSTER
 
-pytestmark = [
-    pytest.mark.services,
-    # initdb and pg_ctl run as the postgres user through runuser, which needs root.
-    pytest.mark.skipif(
-        os.geteuid() != 0 or shutil.which("runuser") is None, reason="a private PostgreSQL cluster needs root"
-    ),
-]
+pytestmark = NEEDS_PRIVATE_CLUSTER
 
 CLIENTS = 64
 SECONDS = 10.0

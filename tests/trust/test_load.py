@@ -1,20 +1,10 @@
 """A short run of benchmarks/load.py in CI: mixed load on gunicorn against a private PostgreSQL,
 no 5xx, every accepted write stored exactly once (the full run: ``python -m benchmarks.load``)."""
 
-import os
-import shutil
-
-import pytest
-
 from benchmarks.load import check, private_site, run_load, stored_codes, summary
+from tests.trust.private_servers import NEEDS_PRIVATE_CLUSTER
 
-pytestmark = [
-    pytest.mark.services,
-    # initdb and pg_ctl run as the postgres user through runuser, which needs root.
-    pytest.mark.skipif(
-        os.geteuid() != 0 or shutil.which("runuser") is None, reason="a private PostgreSQL cluster needs root"
-    ),
-]
+pytestmark = NEEDS_PRIVATE_CLUSTER
 
 SECONDS = 8.0
 

@@ -10,8 +10,6 @@ administrator). Then:
   migrated one (moving between databases) give back every backed-up table's rows.
 """
 
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,14 +21,10 @@ import pytest
 
 from benchmarks.load import PrivatePostgres, migrate, server_env
 from benchmarks.load import _pg as pg_tool
+from tests.trust.private_servers import NEEDS_PRIVATE_CLUSTER
 from tracker import backup
 
-pytestmark = [
-    pytest.mark.services,
-    pytest.mark.skipif(
-        os.geteuid() != 0 or shutil.which("runuser") is None, reason="a private PostgreSQL cluster needs root"
-    ),
-]
+pytestmark = NEEDS_PRIVATE_CLUSTER
 
 ROOT = Path(__file__).resolve().parents[2]
 

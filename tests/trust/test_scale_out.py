@@ -5,20 +5,10 @@ are SIGKILLed at 40%, beat 1 at 70%. Every accepted write is stored once, every
 report generated once (one file per format, one delivery and one e-mail per recipient), one
 beat dispatches at a time, no 5xx. The longer run: ``python -m benchmarks.scale_out``."""
 
-import os
-import shutil
-
-import pytest
-
 from benchmarks.scale_out import private_stack, report, run, verify, wait_until_drained
+from tests.trust.private_servers import NEEDS_PRIVATE_CLUSTER
 
-pytestmark = [
-    pytest.mark.services,
-    # initdb and pg_ctl run as the postgres user through runuser, which needs root.
-    pytest.mark.skipif(
-        os.geteuid() != 0 or shutil.which("runuser") is None, reason="a private PostgreSQL cluster needs root"
-    ),
-]
+pytestmark = NEEDS_PRIVATE_CLUSTER
 
 CLIENTS = 6
 SECONDS = 16.0
