@@ -36,13 +36,9 @@ class VisibleAdmin(SimpleHistoryAdmin):
         return super().history_view(request, object_id, extra_context)
 
 
-class VisibleLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
-    """A read-only page of rows that services and workers write (import jobs, computation runs,
-    deliveries): listed through missions.visibility; its actions call services; no form saves,
-    adds or deletes one."""
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return visibility.visible(Actor.of(request), super().get_queryset(request))
+class NoFormWrites:
+    """Admin pages of rows only services and workers write: no form adds, changes or deletes one
+    (their actions call services)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -52,6 +48,15 @@ class VisibleLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscr
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class VisibleLogAdmin(NoFormWrites, admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
+    """A read-only page of rows that services and workers write (import jobs, computation runs,
+    deliveries): listed through missions.visibility; its actions call services; no form saves,
+    adds or deletes one."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return visibility.visible(Actor.of(request), super().get_queryset(request))
 
 
 class VisibleInline(admin.options.InlineModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time

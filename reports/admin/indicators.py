@@ -28,7 +28,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from missions import visibility
-from missions.admin.visible import VisibleLogAdmin
+from missions.admin.visible import NoFormWrites, VisibleLogAdmin
 from tracker.actors import Actor
 
 from ..indicators import formula_for
@@ -385,7 +385,7 @@ class PublishedFigureAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(SimpleHistoryAdmin):
+class IndicatorValueAdmin(NoFormWrites, SimpleHistoryAdmin):
     """Snapshots are written by the computation only; their history shows every earlier value."""
 
     list_display = (
@@ -411,15 +411,6 @@ class IndicatorValueAdmin(SimpleHistoryAdmin):
         if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
             raise Http404
         return super().history_view(request, object_id, extra_context)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ComputationRun)
