@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from .api.exceptions import PROBLEM_CONTENT_TYPE, problem
 from .logs import CREDENTIAL_PARAMETERS
@@ -34,14 +35,18 @@ class QueryCredentialMiddleware:
             return self.get_response(request)
         body = problem(
             400,
-            f"The query parameter {names[0]!r} carries a credential, which would be written to logs: "
-            "send it in the Authorization header instead (Authorization: Bearer <token>).",
+            _(
+                "The query parameter %(name)s carries a credential, which would be written to logs: "
+                "send it in the Authorization header instead (Authorization: Bearer <token>)."
+            )
+            % {"name": repr(names[0])},
             code="credential_in_query",
             errors=[
                 {
                     "field": name,
-                    "message": "Credentials are not accepted in the query string; use the "
-                    "Authorization header.",
+                    "message": _(
+                        "Credentials are not accepted in the query string; use the Authorization header."
+                    ),
                     "code": "credential_in_query",
                 }
                 for name in names
